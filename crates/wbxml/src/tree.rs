@@ -21,17 +21,26 @@ pub struct Element {
 
 impl Element {
     pub fn new(tag: Tag) -> Self {
-        Element { tag, children: Vec::new() }
+        Element {
+            tag,
+            children: Vec::new(),
+        }
     }
 
     /// An element whose only content is `text`.
     pub fn text_element(tag: Tag, text: impl Into<String>) -> Self {
-        Element { tag, children: vec![Node::Text(text.into())] }
+        Element {
+            tag,
+            children: vec![Node::Text(text.into())],
+        }
     }
 
     /// An element whose only content is opaque `bytes`.
     pub fn opaque_element(tag: Tag, bytes: impl Into<Vec<u8>>) -> Self {
-        Element { tag, children: vec![Node::Opaque(bytes.into())] }
+        Element {
+            tag,
+            children: vec![Node::Opaque(bytes.into())],
+        }
     }
 
     /// Appends a child element and returns self (builder style).
