@@ -1,0 +1,1 @@
+//! Item types per class (MS-ASEMAIL, MS-ASCAL, MS-ASCNTC, MS-ASTASK, MS-ASNOTE, MS-ASAIRS).
