@@ -21,6 +21,13 @@ pub trait ElementExt {
     /// The text of the first child with `tag`, if present (an empty element gives "").
     fn optional_text(&self, tag: Tag) -> Option<String>;
 
+    /// Like `required_text`, and `InvalidValue` when longer than `max` bytes (the spec's
+    /// bound on SyncKey, ServerId, DisplayName...).
+    fn required_text_max(&self, tag: Tag, max: usize) -> Result<String, ParseError>;
+
+    /// Like `optional_text`, and `InvalidValue` when longer than `max` bytes.
+    fn optional_text_max(&self, tag: Tag, max: usize) -> Result<Option<String>, ParseError>;
+
     /// The first child with `tag`, parsed; `None` if absent, `InvalidValue` if unparsable.
     fn optional_parse<T: FromStr>(&self, tag: Tag) -> Result<Option<T>, ParseError>;
 
@@ -65,6 +72,16 @@ impl ElementExt for Element {
         self.child(tag).map(|e| e.text().unwrap_or_default())
     }
 
+    fn required_text_max(&self, tag: Tag, max: usize) -> Result<String, ParseError> {
+        bounded(tag, self.required_text(tag)?, max)
+    }
+
+    fn optional_text_max(&self, tag: Tag, max: usize) -> Result<Option<String>, ParseError> {
+        self.optional_text(tag)
+            .map(|t| bounded(tag, t, max))
+            .transpose()
+    }
+
     fn optional_parse<T: FromStr>(&self, tag: Tag) -> Result<Option<T>, ParseError> {
         match self.child(tag) {
             None => Ok(None),
@@ -97,6 +114,14 @@ impl ElementExt for Element {
 
     fn push_opt_bool(&mut self, tag: Tag, value: Option<bool>) -> &mut Self {
         self.push_opt(tag, value.map(u8::from))
+    }
+}
+
+fn bounded(tag: Tag, text: String, max: usize) -> Result<String, ParseError> {
+    if text.len() > max {
+        Err(invalid_value(tag, &text, "too long"))
+    } else {
+        Ok(text)
     }
 }
 
@@ -136,6 +161,9 @@ mod tests {
         assert!(e.expect_tag(airsync::SYNC).is_ok());
         assert!(e.expect_tag(airsync::COLLECTION).is_err());
         assert_eq!(e.required_text(airsync::SYNC_KEY).unwrap(), "7");
+        assert_eq!(e.required_text_max(airsync::SYNC_KEY, 1).unwrap(), "7");
+        assert!(e.required_text_max(airsync::WINDOW_SIZE, 0).is_err());
+        assert_eq!(e.optional_text_max(airsync::CLASS, 0).unwrap(), None);
         assert_eq!(e.required_parse::<u32>(airsync::SYNC_KEY).unwrap(), 7);
         assert!(matches!(
             e.required_text(airsync::CLASS),

@@ -43,6 +43,12 @@ impl ParseError {
     }
 }
 
+/// A text that is not one of an enumeration's numeric codes (the `FromStr` error of every
+/// code enum: statuses, folder types, filter types...).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a known code")]
+pub struct InvalidCode(pub String);
+
 /// Displays a tag as "Page:Name" (e.g. "FolderHierarchy:SyncKey"), or by its numbers when the
 /// code pages do not name it.
 #[derive(Clone, Copy)]

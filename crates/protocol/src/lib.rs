@@ -10,6 +10,8 @@
 //!
 //! This crate does no I/O and knows nothing of storage.
 
+mod macros;
+
 pub mod command;
 pub mod commands;
 pub mod element;

@@ -4,92 +4,8 @@
 //! Every per-command enum also carries the common codes (`Common(CommonStatus)`), because a
 //! server answers any command with, say, 142 DeviceNotProvisioned in that command's Status.
 
+use crate::macros::code_enum;
 use std::fmt;
-
-/// Declares a status enum with its codes: `code()`, `from_code()`, `Display` (the code).
-/// With `common`, the enum gets a `Common(CommonStatus)` variant for codes 101–177.
-macro_rules! status_enum {
-    (
-        $(#[$meta:meta])*
-        $name:ident {
-            $( $(#[$vmeta:meta])* $variant:ident = $code:literal, )*
-        }
-        common
-    ) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name {
-            $( $(#[$vmeta])* $variant, )*
-            /// A common status code (MS-ASCMD 2.2.2).
-            Common($crate::status::CommonStatus),
-        }
-
-        impl $name {
-            /// The numeric value written in the Status element.
-            pub const fn code(self) -> u16 {
-                match self {
-                    $( $name::$variant => $code, )*
-                    $name::Common(c) => c.code(),
-                }
-            }
-
-            /// The status with this value, own codes first, then the common ones.
-            pub fn from_code(code: u16) -> Option<Self> {
-                match code {
-                    $( $code => Some($name::$variant), )*
-                    _ => $crate::status::CommonStatus::from_code(code).map($name::Common),
-                }
-            }
-        }
-
-        impl From<$crate::status::CommonStatus> for $name {
-            fn from(c: $crate::status::CommonStatus) -> Self {
-                $name::Common(c)
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                write!(f, "{}", self.code())
-            }
-        }
-    };
-    (
-        $(#[$meta:meta])*
-        $name:ident {
-            $( $(#[$vmeta:meta])* $variant:ident = $code:literal, )*
-        }
-    ) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name {
-            $( $(#[$vmeta])* $variant, )*
-        }
-
-        impl $name {
-            /// The numeric value written in the Status element.
-            pub const fn code(self) -> u16 {
-                match self {
-                    $( $name::$variant => $code, )*
-                }
-            }
-
-            /// The status with this value.
-            pub fn from_code(code: u16) -> Option<Self> {
-                match code {
-                    $( $code => Some($name::$variant), )*
-                    _ => None,
-                }
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                write!(f, "{}", self.code())
-            }
-        }
-    };
-}
 
 macro_rules! common_status {
     ($( $variant:ident = $code:literal, )*) => {
@@ -210,9 +126,9 @@ impl fmt::Display for CommonStatus {
     }
 }
 
-status_enum! {
+code_enum! {
     /// Status of a Provision response (MS-ASPROV 2.2.2.54.2).
-    ProvisionStatus {
+    ProvisionStatus: u16 {
         Success = 1,
         ProtocolError = 2,
         GeneralServerError = 3,
@@ -220,9 +136,9 @@ status_enum! {
     common
 }
 
-status_enum! {
+code_enum! {
     /// Status of a Policy in a Provision response (MS-ASPROV 2.2.2.54.1).
-    PolicyStatus {
+    PolicyStatus: u16 {
         Success = 1,
         /// There is no policy for this client.
         NoPolicy = 2,
@@ -234,10 +150,10 @@ status_enum! {
     }
 }
 
-status_enum! {
+code_enum! {
     /// The client's result of applying a policy, in an acknowledgment Provision request
     /// (MS-ASPROV 2.2.2.54.1).
-    PolicyAckStatus {
+    PolicyAckStatus: u16 {
         Success = 1,
         /// Partial success (at least the PIN was enabled).
         PartialSuccess = 2,
@@ -248,18 +164,18 @@ status_enum! {
     }
 }
 
-status_enum! {
+code_enum! {
     /// The client's result of a remote wipe, in a RemoteWipe or AccountOnlyRemoteWipe
     /// acknowledgment (MS-ASPROV 2.2.2.54.3, 2.2.2.54.4).
-    RemoteWipeAckStatus {
+    RemoteWipeAckStatus: u16 {
         Success = 1,
         Failure = 2,
     }
 }
 
-status_enum! {
+code_enum! {
     /// Status of FolderSync (MS-ASCMD 2.2.3.177.5).
-    FolderSyncStatus {
+    FolderSyncStatus: u16 {
         Success = 1,
         /// An error occurred on the server.
         ServerError = 6,
@@ -275,9 +191,9 @@ status_enum! {
     common
 }
 
-status_enum! {
+code_enum! {
     /// Status of FolderCreate (MS-ASCMD 2.2.3.177.3).
-    FolderCreateStatus {
+    FolderCreateStatus: u16 {
         Success = 1,
         /// A folder with that name already exists in the parent.
         FolderExists = 2,
@@ -294,9 +210,9 @@ status_enum! {
     common
 }
 
-status_enum! {
+code_enum! {
     /// Status of FolderUpdate (MS-ASCMD 2.2.3.177.6).
-    FolderUpdateStatus {
+    FolderUpdateStatus: u16 {
         Success = 1,
         /// A folder with that name already exists in the parent.
         FolderExists = 2,
@@ -314,9 +230,9 @@ status_enum! {
     common
 }
 
-status_enum! {
+code_enum! {
     /// Status of FolderDelete (MS-ASCMD 2.2.3.177.4).
-    FolderDeleteStatus {
+    FolderDeleteStatus: u16 {
         Success = 1,
         /// The folder is a special (system) folder and cannot be deleted.
         SpecialFolder = 3,
@@ -330,9 +246,9 @@ status_enum! {
     common
 }
 
-status_enum! {
+code_enum! {
     /// Status of Ping (MS-ASCMD 2.2.3.177.11).
-    PingStatus {
+    PingStatus: u16 {
         /// The heartbeat interval expired before any change.
         Expired = 1,
         /// Changes occurred in at least one of the monitored folders.
@@ -353,9 +269,9 @@ status_enum! {
     common
 }
 
-status_enum! {
+code_enum! {
     /// Status of GetItemEstimate (MS-ASCMD 2.2.3.177.7).
-    GetItemEstimateStatus {
+    GetItemEstimateStatus: u16 {
         Success = 1,
         /// A collection was invalid or not found.
         InvalidCollection = 2,
@@ -367,9 +283,9 @@ status_enum! {
     common
 }
 
-status_enum! {
+code_enum! {
     /// Status of one Move in MoveItems (MS-ASCMD 2.2.3.177.10).
-    MoveItemsStatus {
+    MoveItemsStatus: u16 {
         /// Invalid source collection ID or invalid source item ID.
         InvalidSourceId = 1,
         /// Invalid destination collection ID.
@@ -385,9 +301,9 @@ status_enum! {
     common
 }
 
-status_enum! {
+code_enum! {
     /// Status of ItemOperations and of each of its operations (MS-ASCMD 2.2.3.177.8).
-    ItemOperationsStatus {
+    ItemOperationsStatus: u16 {
         Success = 1,
         /// Protocol error: the request was malformed.
         ProtocolError = 2,
@@ -421,9 +337,9 @@ status_enum! {
     common
 }
 
-status_enum! {
+code_enum! {
     /// Status of Settings and of each of its parts (MS-ASCMD 2.2.3.177.15).
-    SettingsStatus {
+    SettingsStatus: u16 {
         Success = 1,
         ProtocolError = 2,
         AccessDenied = 3,

@@ -1,2 +1,7 @@
 //! One module per EAS command (MS-ASCMD 2.2.1): a typed request parsed from the
 //! command's element tree and a typed response written to one.
+
+pub mod folder_create;
+pub mod folder_delete;
+pub mod folder_sync;
+pub mod folder_update;
