@@ -19,6 +19,7 @@ pub mod error;
 pub mod http;
 pub mod items;
 pub mod status;
+pub mod values;
 pub mod version;
 
 pub use command::Command;

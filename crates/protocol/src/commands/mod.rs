@@ -5,3 +5,6 @@ pub mod folder_create;
 pub mod folder_delete;
 pub mod folder_sync;
 pub mod folder_update;
+pub mod get_item_estimate;
+pub mod move_items;
+pub mod ping;

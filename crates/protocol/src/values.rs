@@ -1,0 +1,49 @@
+//! Small enumerations of the AirSync namespace that several commands share (Sync,
+//! GetItemEstimate, ItemOperations, Provision).
+
+use crate::macros::code_enum;
+
+code_enum! {
+    /// How far back items are synchronized (MS-ASCMD 2.2.3.70.1 FilterType for
+    /// Sync and GetItemEstimate; also the values of Provision's MaxCalendarAgeFilter and
+    /// MaxEmailAgeFilter, MS-ASPROV 2.2.2.30, 2.2.2.33).
+    FilterType: u8 {
+        /// No filter: all items.
+        NoFilter = 0,
+        OneDay = 1,
+        ThreeDays = 2,
+        OneWeek = 3,
+        TwoWeeks = 4,
+        OneMonth = 5,
+        ThreeMonths = 6,
+        SixMonths = 7,
+        /// Tasks only: incomplete tasks.
+        IncompleteTasks = 8,
+    }
+}
+
+code_enum! {
+    /// Whether to send items as MIME (MS-ASCMD 2.2.3.110 MIMESupport).
+    MimeSupport: u8 {
+        /// Never send MIME data.
+        Never = 0,
+        /// Send MIME data for S/MIME messages only.
+        SmimeOnly = 1,
+        /// Send MIME data for all messages.
+        Always = 2,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_and_display() {
+        assert_eq!("3".parse(), Ok(FilterType::OneWeek));
+        assert_eq!(FilterType::IncompleteTasks.to_string(), "8");
+        assert!("9".parse::<FilterType>().is_err());
+        assert_eq!("2".parse(), Ok(MimeSupport::Always));
+        assert!("x".parse::<MimeSupport>().is_err());
+    }
+}
