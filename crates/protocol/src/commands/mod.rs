@@ -8,3 +8,4 @@ pub mod folder_update;
 pub mod get_item_estimate;
 pub mod move_items;
 pub mod ping;
+pub mod settings;
