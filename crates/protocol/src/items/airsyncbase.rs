@@ -10,7 +10,7 @@ use easd_wbxml::{Element, EncodeError, Node, Tag, Writer};
 use std::fmt;
 use std::io::Write;
 
-/// The format of a body (MS-ASAIRS 2.2.2.22.1 Type): the values of `Type` in BodyPreference,
+/// The format of a body (MS-ASAIRS 2.2.2.41 Type): the values of `Type` in BodyPreference,
 /// BodyPartPreference, Body and BodyPart, and of NativeBodyType (2.2.2.32).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum BodyType {
@@ -66,16 +66,16 @@ impl fmt::Display for BodyType {
     }
 }
 
-/// A client's preference for one body format (MS-ASAIRS 2.2.2.7 BodyPreference), in Sync,
+/// A client's preference for one body format (MS-ASAIRS 2.2.2.12 BodyPreference), in Sync,
 /// ItemOperations and Search options. A client may send several, one per Type.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BodyPreference {
     pub body_type: BodyType,
-    /// TruncationSize (2.2.2.53.1): bytes of Data to send at most; absent means no limit.
+    /// TruncationSize: bytes of Data to send at most; absent means no limit.
     pub truncation_size: Option<u32>,
-    /// AllOrNone (2.2.2.4.1): send the body only if it fits in `truncation_size`.
+    /// AllOrNone: send the body only if it fits in `truncation_size`.
     pub all_or_none: bool,
-    /// Preview (2.2.2.37.1, 14.0+): characters of plain-text preview wanted (0–255).
+    /// Preview (14.0+): characters of plain-text preview wanted (0–255).
     pub preview: Option<u32>,
 }
 
@@ -112,7 +112,7 @@ impl BodyPreference {
     }
 }
 
-/// A client's preference for the body part of a conversation message (MS-ASAIRS 2.2.2.8
+/// A client's preference for the body part of a conversation message (MS-ASAIRS 2.2.2.11
 /// BodyPartPreference, 14.1+). Only Type 2 (HTML) is defined for body parts; the server
 /// answers another type with Status 164 (BodyPartPreferenceTypeNotSupported).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -259,13 +259,13 @@ impl From<&str> for BodyData {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Body {
     pub body_type: BodyType,
-    /// EstimatedDataSize (2.2.2.23.1): the size of the whole body in this format.
+    /// EstimatedDataSize: the size of the whole body in this format.
     pub estimated_data_size: Option<u32>,
-    /// Truncated (2.2.2.55.1): Data holds only the first TruncationSize bytes.
+    /// Truncated: Data holds only the first TruncationSize bytes.
     pub truncated: Option<bool>,
-    /// Data (2.2.2.20.1); absent when AllOrNone kept a body that was too large.
+    /// Data; absent when AllOrNone kept a body that was too large.
     pub data: Option<BodyData>,
-    /// Preview (2.2.2.37.2, 14.0+): up to 255 characters of plain text.
+    /// Preview (14.0+): up to 255 characters of plain text.
     pub preview: Option<String>,
 }
 
@@ -327,7 +327,7 @@ impl Body {
     }
 }
 
-/// The status of a BodyPart (MS-ASAIRS 2.2.2.50 Status).
+/// The status of a BodyPart (MS-ASAIRS Status of BodyPart).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BodyPartStatus {
     /// 1
@@ -399,7 +399,7 @@ impl BodyPart {
     }
 }
 
-/// How an attachment is attached (MS-ASAIRS 2.2.2.31 Method).
+/// How an attachment is attached (MS-ASAIRS Method).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AttachmentMethod {
     /// 1: a normal attachment.
@@ -439,21 +439,21 @@ impl AttachmentMethod {
     }
 }
 
-/// An attachment as the server describes it (MS-ASAIRS 2.2.2.3 Attachment); its content is
+/// An attachment as the server describes it (MS-ASAIRS 2.2.2.7 Attachment); its content is
 /// fetched with ItemOperations (or GetAttachment in 12.1) by FileReference.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attachment {
     pub display_name: Option<String>,
-    /// FileReference (2.2.2.24.1): the server's handle for the content.
+    /// FileReference: the server's handle for the content.
     pub file_reference: String,
     pub method: AttachmentMethod,
     pub estimated_data_size: u32,
     pub content_id: Option<String>,
     pub content_location: Option<String>,
     pub is_inline: Option<bool>,
-    /// email2:UmAttDuration (MS-ASEMAIL 2.2.2.80): seconds of a voice mail attachment.
+    /// email2:UmAttDuration (MS-ASEMAIL): seconds of a voice mail attachment.
     pub um_att_duration: Option<u32>,
-    /// email2:UmAttOrder (MS-ASEMAIL 2.2.2.81): order of a voice mail attachment.
+    /// email2:UmAttOrder (MS-ASEMAIL): order of a voice mail attachment.
     pub um_att_order: Option<u32>,
 }
 
@@ -507,7 +507,7 @@ impl Attachment {
     }
 }
 
-/// `<airsyncbase:Attachments>` with one Attachment per entry (MS-ASAIRS 2.2.2.5).
+/// `<airsyncbase:Attachments>` with one Attachment per entry (MS-ASAIRS 2.2.2.8).
 pub fn attachments_element(attachments: &[Attachment]) -> Element {
     let mut e = Element::new(airsyncbase::ATTACHMENTS);
     for a in attachments {
@@ -523,15 +523,15 @@ pub fn parse_attachments(e: &Element) -> Result<Vec<Attachment>, ParseError> {
         .collect()
 }
 
-/// An attachment a 16.x client adds to a draft or a calendar item (MS-ASAIRS 2.2.2.2 Add).
+/// An attachment a 16.x client adds to a draft or a calendar item (MS-ASAIRS Add).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttachmentAdd {
-    /// ClientId (2.2.2.14): the client's temporary id; the server answers with a
+    /// ClientId: the client's temporary id; the server answers with a
     /// FileReference for it.
     pub client_id: String,
     pub method: AttachmentMethod,
     pub content_type: Option<String>,
-    /// Content (2.2.2.13): the attachment's bytes (OPAQUE; text is accepted too).
+    /// Content: the attachment's bytes (OPAQUE; text is accepted too).
     pub content: Vec<u8>,
     pub display_name: String,
     pub content_id: Option<String>,
@@ -576,12 +576,12 @@ impl AttachmentAdd {
     }
 }
 
-/// A 16.x client's attachment changes (MS-ASAIRS 2.2.2.5 Attachments with Add and Delete
+/// A 16.x client's attachment changes (MS-ASAIRS 2.2.2.8 Attachments with Add and Delete
 /// children).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AttachmentChanges {
     pub add: Vec<AttachmentAdd>,
-    /// The FileReference of each Delete (2.2.2.21).
+    /// The FileReference of each Delete.
     pub delete: Vec<String>,
 }
 
@@ -620,7 +620,7 @@ pub fn native_body_type_element(body_type: BodyType) -> Element {
     Element::text_element(airsyncbase::NATIVE_BODY_TYPE, body_type.to_string())
 }
 
-/// A place (MS-ASAIRS 2.2.2.27 Location, 16.0+), used by calendar items and meeting
+/// A place (MS-ASAIRS Location, 16.0+), used by calendar items and meeting
 /// requests instead of the older text Location.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Location {
