@@ -1,1 +1,617 @@
-//! placeholder
+//! The element tree as XML text, in the style of the MS-ASCMD examples, and back.
+//!
+//! `to_xml` writes the root's code page as the default namespace and every other page used
+//! with a prefix declared on the root: the lowercase page name (`airsyncbase:Body` for
+//! `xmlns:airsyncbase="AirSyncBase:"`). Namespaces are the page names with a colon, as
+//! MS-ASWBXML and libwbxml write them.
+//!
+//! OPAQUE content has no XML form, so it is written as base64 and marked in the namespace
+//! [`WBXML_NS`] (prefix `wbxml`, declared on the root when needed):
+//! - an element whose only content is one opaque value carries `wbxml:opaque="base64"` and
+//!   the base64 text: `<airsyncbase:Data wbxml:opaque="base64">AAEC</airsyncbase:Data>`;
+//! - an opaque value among other content is a `<wbxml:opaque>AAEC</wbxml:opaque>` child.
+//!
+//! `from_xml` reads that form back, and also documents that bind the namespaces
+//! differently: per-element `xmlns="..."` as libwbxml's `wbxml2xml` prints them (including
+//! libwbxml's own names for some tags, e.g. `Recurrence_Type`), other prefixes, namespaces
+//! without the trailing colon (as in the MS-AS* XSDs), and no namespace at all (the root is
+//! then looked up on every page and children inherit its page).
+//!
+//! Text: whitespace-only text in an element that has child elements is formatting and is
+//! dropped; the text of an element without child elements is kept exactly (CR and control
+//! characters are written as character references so that they survive). Adjacent text
+//! and CDATA sections become one text node, as in the decoder.
+
+use crate::{CodePage, Element, Node, Tag, CODE_PAGES};
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::name::ResolveResult;
+use quick_xml::NsReader;
+use std::fmt::Write as _;
+use thiserror::Error;
+
+/// Namespace of the `wbxml:opaque` marker attribute and element.
+pub const WBXML_NS: &str = "urn:easd:wbxml";
+
+/// Why an XML document could not be turned into an element tree.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("line {line}: {kind}")]
+pub struct XmlError {
+    /// 1-based line of the input where the problem was found.
+    pub line: usize,
+    pub kind: XmlErrorKind,
+}
+
+/// The kinds of `XmlError`.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum XmlErrorKind {
+    #[error("malformed XML: {0}")]
+    Syntax(String),
+    #[error("namespace \"{0}\" is not an ActiveSync code page")]
+    UnknownNamespace(String),
+    #[error("undeclared namespace prefix \"{0}\"")]
+    UnknownPrefix(String),
+    #[error("<{name}> is not a tag of code page {page}")]
+    UnknownElement { page: &'static str, name: String },
+    #[error("<{0}> is not a tag of any code page")]
+    UnknownRootElement(String),
+    #[error("unexpected attribute {0} (ActiveSync XML has none)")]
+    UnexpectedAttribute(String),
+    #[error("invalid base64 in opaque content: {0}")]
+    InvalidBase64(String),
+    #[error("element inside opaque content")]
+    ElementInOpaque,
+    #[error("text outside the root element")]
+    TextOutsideRoot,
+    #[error("second root element (a document has exactly one)")]
+    MultipleRoots,
+    #[error("document has no root element")]
+    NoRoot,
+    #[error("end of input inside <{0}>")]
+    Unclosed(String),
+}
+
+// --------------------------------------------------------------------------------------
+// Writing
+// --------------------------------------------------------------------------------------
+
+/// The document as indented XML with an XML declaration.
+pub fn to_xml(root: &Element) -> String {
+    let mut out = String::with_capacity(256);
+    out.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
+    write_xml(root, &mut out);
+    out
+}
+
+/// The pages used by the tree (bit per page) and whether it needs the `wbxml` prefix.
+fn scan(root: &Element) -> (u64, bool) {
+    let mut pages = 0u64;
+    let mut opaque = false;
+    let mut stack = vec![root];
+    while let Some(e) = stack.pop() {
+        pages |= 1u64 << (e.tag.page & 63);
+        for c in &e.children {
+            match c {
+                Node::Element(c) => stack.push(c),
+                Node::Opaque(_) => opaque = true,
+                Node::Text(t) => opaque |= t.contains('\0'),
+            }
+        }
+    }
+    (pages, opaque)
+}
+
+fn prefix_of(page: &CodePage) -> String {
+    page.name.to_ascii_lowercase()
+}
+
+/// Appends the root element (no declaration) to `out`.
+fn write_xml(root: &Element, out: &mut String) {
+    let root_page = root.tag.page;
+    let (pages, needs_wbxml) = scan(root);
+    let w = XmlWriter {
+        // `None` for the root's page, whose names are unprefixed (default namespace).
+        prefixes: CODE_PAGES
+            .iter()
+            .map(|p| (p.number != root_page).then(|| prefix_of(p)))
+            .collect(),
+    };
+
+    let mut decls = String::new();
+    if let Some(page) = CODE_PAGES.get(usize::from(root_page)) {
+        let _ = write!(decls, " xmlns=\"{}\"", page.namespace);
+    }
+    for page in CODE_PAGES {
+        if page.number != root_page && pages & (1u64 << page.number) != 0 {
+            let _ = write!(decls, " xmlns:{}=\"{}\"", prefix_of(page), page.namespace);
+        }
+    }
+    if needs_wbxml {
+        let _ = write!(decls, " xmlns:wbxml=\"{WBXML_NS}\"");
+    }
+
+    // Explicit stack of (element, next child, inline): no recursion. An element is written
+    // inline (nothing added inside it) when it has text or opaque content, so formatting
+    // whitespace never becomes part of its text.
+    let mut stack: Vec<(&Element, usize, bool)> = Vec::with_capacity(16);
+    if w.start(root, &decls, out) {
+        stack.push((root, 0, is_inline(root)));
+    }
+    while let Some(&(e, i, inline)) = stack.last() {
+        let depth = stack.len();
+        let Some(child) = e.children.get(i) else {
+            stack.pop();
+            if !inline {
+                newline_indent(out, depth - 1);
+            }
+            w.end(e.tag, out);
+            continue;
+        };
+        if let Some(top) = stack.last_mut() {
+            top.1 += 1;
+        }
+        match child {
+            Node::Element(c) => {
+                if !inline {
+                    newline_indent(out, depth);
+                }
+                if w.start(c, "", out) {
+                    stack.push((c, 0, inline || is_inline(c)));
+                }
+            }
+            Node::Text(t) if t.contains('\0') => opaque_child(t.as_bytes(), out),
+            Node::Text(t) => escape_text(t, out),
+            Node::Opaque(b) => opaque_child(b, out),
+        }
+    }
+    out.push('\n');
+}
+
+struct XmlWriter {
+    prefixes: Vec<Option<String>>,
+}
+
+impl XmlWriter {
+    fn qname(&self, tag: Tag, out: &mut String) {
+        if let Some(Some(prefix)) = self.prefixes.get(usize::from(tag.page)) {
+            out.push_str(prefix);
+            out.push(':');
+        }
+        match tag.name() {
+            Some(n) => out.push_str(n),
+            // Only reachable for hand-built trees with a tag outside the code pages; such
+            // a document does not parse back.
+            None => {
+                let _ = write!(out, "Unknown_{}_0x{:02X}", tag.page, tag.token);
+            }
+        }
+    }
+
+    /// Writes the start tag (with `attrs`). An element without content is written whole
+    /// (`<X/>`), and so is the single-opaque form; returns true when children follow.
+    fn start(&self, e: &Element, attrs: &str, out: &mut String) -> bool {
+        out.push('<');
+        self.qname(e.tag, out);
+        out.push_str(attrs);
+        match e.children.as_slice() {
+            [] => {
+                out.push_str("/>");
+                false
+            }
+            [Node::Opaque(b)] => {
+                out.push_str(" wbxml:opaque=\"base64\">");
+                out.push_str(&BASE64.encode(b));
+                self.end(e.tag, out);
+                false
+            }
+            _ => {
+                out.push('>');
+                true
+            }
+        }
+    }
+
+    fn end(&self, tag: Tag, out: &mut String) {
+        out.push_str("</");
+        self.qname(tag, out);
+        out.push('>');
+    }
+}
+
+fn is_inline(e: &Element) -> bool {
+    e.children.iter().any(|c| !matches!(c, Node::Element(_)))
+}
+
+fn newline_indent(out: &mut String, depth: usize) {
+    out.push('\n');
+    for _ in 0..depth {
+        out.push_str("  ");
+    }
+}
+
+fn opaque_child(bytes: &[u8], out: &mut String) {
+    out.push_str("<wbxml:opaque>");
+    out.push_str(&BASE64.encode(bytes));
+    out.push_str("</wbxml:opaque>");
+}
+
+/// XML-escapes text content. Besides `&`, `<` and `>`, CR and the other C0 controls are
+/// written as character references: a parser would turn a literal CR into LF (XML 1.0
+/// section 2.11), and the controls are not allowed as literal characters.
+fn escape_text(text: &str, out: &mut String) {
+    let bytes = text.as_bytes();
+    let mut last = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let rep: &str = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'\t' | b'\n' => continue,
+            0..=0x1F => "",
+            _ => continue,
+        };
+        out.push_str(&text[last..i]);
+        if rep.is_empty() {
+            let _ = write!(out, "&#{b};");
+        } else {
+            out.push_str(rep);
+        }
+        last = i + 1;
+    }
+    out.push_str(&text[last..]);
+}
+
+// --------------------------------------------------------------------------------------
+// Reading
+// --------------------------------------------------------------------------------------
+
+/// Names libwbxml (0.11) prints for tags whose MS-ASWBXML name differs: (page, name, token).
+/// Accepted on input so that `wbxml2xml` output parses.
+const LIBWBXML_NAMES: &[(u8, &str, u8)] = &[
+    (1, "AssistantTelephoneNumber", 0x07),
+    (1, "BusinessCity", 0x0D),
+    (1, "BusinessCountry", 0x0E),
+    (1, "BusinessPostalCode", 0x0F),
+    (1, "BusinessState", 0x10),
+    (1, "BusinessStreet", 0x11),
+    (1, "HomeCity", 0x21),
+    (1, "HomeCountry", 0x22),
+    (1, "HomePostalCode", 0x23),
+    (1, "HomeState", 0x24),
+    (1, "HomeStreet", 0x25),
+    (1, "OtherCity", 0x2D),
+    (1, "OtherCountry", 0x2E),
+    (1, "OtherPostalCode", 0x2F),
+    (1, "OtherState", 0x30),
+    (1, "OtherStreet", 0x31),
+    (2, "AttOId", 0x09),
+    (2, "Reply-To", 0x19),
+    (2, "DTStamp", 0x1D),
+    (2, "Recurrence_Type", 0x29),
+    (2, "Recurrence_Until", 0x2A),
+    (2, "Recurrence_Occurrences", 0x2B),
+    (2, "Recurrence_Interval", 0x2C),
+    (2, "Recurrence_DayOfWeek", 0x2D),
+    (2, "Recurrence_DayOfMonth", 0x2E),
+    (2, "Recurrence_WeekOfMonth", 0x2F),
+    (2, "Recurrence_MonthOfYear", 0x30),
+    (2, "FlagStatus", 0x3B),
+    (4, "TimeZone", 0x05),
+    (4, "Attendee_Email", 0x09),
+    (4, "Attendee_Name", 0x0A),
+    (4, "Compressed_RTF", 0x10),
+    (4, "DTStamp", 0x11),
+    (4, "Exception_Deleted", 0x15),
+    (4, "Exception_StartTime", 0x16),
+    (4, "Organizer_Email", 0x19),
+    (4, "Organizer_Name", 0x1A),
+    (4, "Recurrence_Type", 0x1C),
+    (4, "Recurrence_Until", 0x1D),
+    (4, "Recurrence_Occurrences", 0x1E),
+    (4, "Recurrence_Interval", 0x1F),
+    (4, "Recurrence_DayOfWeek", 0x20),
+    (4, "Recurrence_DayOfMonth", 0x21),
+    (4, "Recurrence_WeekOfMonth", 0x22),
+    (4, "Recurrence_MonthOfYear", 0x23),
+    (4, "Attendee_Status", 0x29),
+    (4, "Attendee_Type", 0x2A),
+    (9, "UTCDueDate", 0x0D),
+    (9, "Recurrence_Type", 0x10),
+    (9, "Recurrence_Start", 0x11),
+    (9, "Recurrence_Until", 0x12),
+    (9, "Recurrence_Occurrences", 0x13),
+    (9, "Recurrence_Interval", 0x14),
+    (9, "Recurrence_DayOfMonth", 0x15),
+    (9, "Recurrence_DayOfWeek", 0x16),
+    (9, "Recurrence_WeekOfMonth", 0x17),
+    (9, "Recurrence_MonthOfYear", 0x18),
+    (9, "Recurrence_Regenerate", 0x19),
+    (9, "Recurrence_DeadOccur", 0x1A),
+    (9, "UTCStartDate", 0x1F),
+    (18, "SmtpAddress", 0x1F),
+    (18, "ihsManagementInformation", 0x2B),
+    (21, "MIME", 0x10),
+    (24, "RMOwner", 0x12),
+];
+
+fn lookup_on(page: &'static CodePage, name: &str) -> Option<Tag> {
+    page.lookup(name).or_else(|| {
+        LIBWBXML_NAMES
+            .iter()
+            .find(|(p, n, _)| *p == page.number && *n == name)
+            .map(|&(p, _, t)| Tag::new(p, t))
+    })
+}
+
+/// The code page a namespace URI names: "AirSync:" or "AirSync" (any case), or libwbxml's
+/// older "http://synce.org/formats/airsync_wm5/airsync" form.
+fn page_for_namespace(ns: &str) -> Option<&'static CodePage> {
+    let ns = ns.trim();
+    if let Some(rest) = ns.strip_prefix("http://synce.org/formats/airsync_wm5/") {
+        if rest.eq_ignore_ascii_case("itemestimate") {
+            return CodePage::get(6);
+        }
+        return CodePage::by_name(rest);
+    }
+    CodePage::by_name(ns)
+}
+
+struct Open {
+    element: Element,
+    /// `wbxml:opaque="base64"`: the text is base64 for one opaque node.
+    opaque: bool,
+}
+
+/// Parses XML (either form described in the module documentation) into an element tree.
+pub fn from_xml(xml: &str) -> Result<Element, XmlError> {
+    let mut reader = NsReader::from_str(xml);
+    reader.config_mut().trim_text(false);
+    let line_at = |pos: u64| -> usize {
+        let pos = usize::try_from(pos).unwrap_or(usize::MAX).min(xml.len());
+        1 + memchr::memchr_iter(b'\n', &xml.as_bytes()[..pos]).count()
+    };
+
+    let mut stack: Vec<Open> = Vec::with_capacity(16);
+    let mut root: Option<Element> = None;
+    // Inside <wbxml:opaque>: the base64 collected so far.
+    let mut opaque_child: Option<String> = None;
+
+    loop {
+        let before = reader.buffer_position();
+        let fail = |kind: XmlErrorKind| XmlError {
+            line: line_at(before),
+            kind,
+        };
+        let (ns, event) = match reader.read_resolved_event() {
+            Ok(x) => x,
+            Err(e) => {
+                return Err(XmlError {
+                    line: line_at(reader.error_position()),
+                    kind: XmlErrorKind::Syntax(e.to_string()),
+                })
+            }
+        };
+        match event {
+            Event::Start(ref s) | Event::Empty(ref s) => {
+                let is_empty = matches!(event, Event::Empty(_));
+                let local = std::str::from_utf8(s.local_name().into_inner())
+                    .map_err(|e| fail(XmlErrorKind::Syntax(e.to_string())))?
+                    .to_owned();
+                let ns_str = match &ns {
+                    ResolveResult::Bound(n) => Some(
+                        std::str::from_utf8(n.as_ref())
+                            .map_err(|e| fail(XmlErrorKind::Syntax(e.to_string())))?,
+                    ),
+                    ResolveResult::Unbound => None,
+                    ResolveResult::Unknown(p) => {
+                        return Err(fail(XmlErrorKind::UnknownPrefix(
+                            String::from_utf8_lossy(p).into_owned(),
+                        )))
+                    }
+                };
+                if opaque_child.is_some() || stack.last().is_some_and(|o| o.opaque) {
+                    return Err(fail(XmlErrorKind::ElementInOpaque));
+                }
+                if ns_str == Some(WBXML_NS) && local == "opaque" {
+                    if stack.is_empty() {
+                        return Err(fail(XmlErrorKind::TextOutsideRoot));
+                    }
+                    check_attributes(s, &reader, false).map_err(fail)?;
+                    if is_empty {
+                        push_node(&mut stack, Node::Opaque(Vec::new()));
+                    } else {
+                        opaque_child = Some(String::new());
+                    }
+                    continue;
+                }
+                let tag = match ns_str {
+                    Some(n) => {
+                        let page = page_for_namespace(n)
+                            .ok_or_else(|| fail(XmlErrorKind::UnknownNamespace(n.to_owned())))?;
+                        lookup_on(page, &local).ok_or_else(|| {
+                            fail(XmlErrorKind::UnknownElement {
+                                page: page.name,
+                                name: local.clone(),
+                            })
+                        })?
+                    }
+                    None => match stack.last() {
+                        // No namespace in scope: the parent's page, as in WBXML itself.
+                        Some(parent) => {
+                            let page = &CODE_PAGES
+                                [usize::from(parent.element.tag.page).min(CODE_PAGES.len() - 1)];
+                            lookup_on(page, &local).ok_or_else(|| {
+                                fail(XmlErrorKind::UnknownElement {
+                                    page: page.name,
+                                    name: local.clone(),
+                                })
+                            })?
+                        }
+                        None => CODE_PAGES
+                            .iter()
+                            .find_map(|p| lookup_on(p, &local))
+                            .ok_or_else(|| fail(XmlErrorKind::UnknownRootElement(local.clone())))?,
+                    },
+                };
+                if stack.is_empty() && root.is_some() {
+                    return Err(fail(XmlErrorKind::MultipleRoots));
+                }
+                let opaque = check_attributes(s, &reader, true).map_err(fail)?;
+                let mut open = Open {
+                    element: Element::new(tag),
+                    opaque,
+                };
+                if is_empty {
+                    if open.opaque {
+                        open.element.children.push(Node::Opaque(Vec::new()));
+                    }
+                    attach(&mut stack, &mut root, open.element);
+                } else {
+                    stack.push(open);
+                }
+            }
+            Event::End(_) => {
+                if let Some(b64) = opaque_child.take() {
+                    let bytes = decode_base64(&b64).map_err(fail)?;
+                    push_node(&mut stack, Node::Opaque(bytes));
+                    continue;
+                }
+                // quick-xml checks that end tags match their start tags.
+                let Some(open) = stack.pop() else {
+                    return Err(fail(XmlErrorKind::Syntax("unmatched end tag".into())));
+                };
+                let element = finish(open).map_err(fail)?;
+                attach(&mut stack, &mut root, element);
+            }
+            Event::Text(t) => {
+                let text = t
+                    .unescape()
+                    .map_err(|e| fail(XmlErrorKind::Syntax(e.to_string())))?;
+                add_text(&mut stack, &mut opaque_child, &text).map_err(fail)?;
+            }
+            Event::CData(c) => {
+                let raw = c.into_inner();
+                let text = std::str::from_utf8(&raw)
+                    .map_err(|e| fail(XmlErrorKind::Syntax(e.to_string())))?;
+                add_text(&mut stack, &mut opaque_child, text).map_err(fail)?;
+            }
+            Event::Eof => {
+                if let Some(open) = stack.last() {
+                    let name = open.element.tag.name().unwrap_or("?").to_owned();
+                    return Err(XmlError {
+                        line: line_at(xml.len() as u64),
+                        kind: XmlErrorKind::Unclosed(name),
+                    });
+                }
+                return root.ok_or(XmlError {
+                    line: line_at(xml.len() as u64),
+                    kind: XmlErrorKind::NoRoot,
+                });
+            }
+            // Declaration, DOCTYPE, comments and processing instructions carry no content.
+            Event::Decl(_) | Event::DocType(_) | Event::Comment(_) | Event::PI(_) => {}
+        }
+    }
+}
+
+/// Rejects attributes other than namespace declarations and the opaque marker; returns
+/// whether the marker is present.
+fn check_attributes(
+    s: &BytesStart<'_>,
+    reader: &NsReader<&[u8]>,
+    allow_marker: bool,
+) -> Result<bool, XmlErrorKind> {
+    let mut opaque = false;
+    for attr in s.attributes() {
+        let attr = attr.map_err(|e| XmlErrorKind::Syntax(e.to_string()))?;
+        if attr.key.as_namespace_binding().is_some() {
+            continue;
+        }
+        let (ns, local) = reader.resolve_attribute(attr.key);
+        let is_marker = local.as_ref() == b"opaque"
+            && match ns {
+                ResolveResult::Bound(n) => n.as_ref() == WBXML_NS.as_bytes(),
+                _ => false,
+            };
+        if is_marker && allow_marker && attr.value.as_ref() == b"base64" {
+            opaque = true;
+            continue;
+        }
+        return Err(XmlErrorKind::UnexpectedAttribute(
+            String::from_utf8_lossy(attr.key.as_ref()).into_owned(),
+        ));
+    }
+    Ok(opaque)
+}
+
+fn add_text(
+    stack: &mut [Open],
+    opaque_child: &mut Option<String>,
+    text: &str,
+) -> Result<(), XmlErrorKind> {
+    if let Some(b64) = opaque_child {
+        b64.push_str(text);
+        return Ok(());
+    }
+    let Some(open) = stack.last_mut() else {
+        // Whitespace around the root element is formatting.
+        if text.bytes().all(|b| b.is_ascii_whitespace()) {
+            return Ok(());
+        }
+        return Err(XmlErrorKind::TextOutsideRoot);
+    };
+    if text.is_empty() {
+        return Ok(());
+    }
+    match open.element.children.last_mut() {
+        Some(Node::Text(prev)) => prev.push_str(text),
+        _ => open.element.children.push(Node::Text(text.to_owned())),
+    }
+    Ok(())
+}
+
+/// Closes an element: decodes opaque content, drops formatting whitespace.
+fn finish(open: Open) -> Result<Element, XmlErrorKind> {
+    let mut e = open.element;
+    if open.opaque {
+        let b64: String = e
+            .children
+            .iter()
+            .filter_map(|c| match c {
+                Node::Text(t) => Some(t.as_str()),
+                _ => None,
+            })
+            .collect();
+        e.children = vec![Node::Opaque(decode_base64(&b64)?)];
+        return Ok(e);
+    }
+    if e.children.iter().any(|c| matches!(c, Node::Element(_))) {
+        e.children.retain(|c| match c {
+            Node::Text(t) => !t.bytes().all(|b| b.is_ascii_whitespace()),
+            _ => true,
+        });
+    }
+    Ok(e)
+}
+
+fn push_node(stack: &mut [Open], node: Node) {
+    if let Some(open) = stack.last_mut() {
+        open.element.children.push(node);
+    }
+}
+
+fn attach(stack: &mut [Open], root: &mut Option<Element>, e: Element) {
+    match stack.last_mut() {
+        Some(parent) => parent.element.children.push(Node::Element(e)),
+        None => *root = Some(e),
+    }
+}
+
+fn decode_base64(text: &str) -> Result<Vec<u8>, XmlErrorKind> {
+    // Line breaks and indentation inside long base64 are allowed.
+    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    BASE64
+        .decode(compact.as_bytes())
+        .map_err(|e| XmlErrorKind::InvalidBase64(e.to_string()))
+}
