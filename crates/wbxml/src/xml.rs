@@ -615,3 +615,39 @@ fn decode_base64(text: &str) -> Result<Vec<u8>, XmlErrorKind> {
         .decode(compact.as_bytes())
         .map_err(|e| XmlErrorKind::InvalidBase64(e.to_string()))
 }
+
+/// The tree as `from_xml(&to_xml(e))` returns it: text containing NUL becomes opaque (as
+/// in `encode`), empty text disappears, adjacent text merges, and whitespace-only text in
+/// an element that has child elements is dropped as formatting. Round-trip checks compare
+/// against this.
+pub fn normalize(e: &Element) -> Element {
+    let mut out = e.clone();
+    let mut stack: Vec<&mut Element> = vec![&mut out];
+    while let Some(e) = stack.pop() {
+        let mut children: Vec<Node> = Vec::with_capacity(e.children.len());
+        for c in e.children.drain(..) {
+            let c = match c {
+                Node::Text(t) if t.contains('\0') => Node::Opaque(t.into_bytes()),
+                Node::Text(t) if t.is_empty() => continue,
+                other => other,
+            };
+            match (children.last_mut(), c) {
+                (Some(Node::Text(prev)), Node::Text(t)) => prev.push_str(&t),
+                (_, c) => children.push(c),
+            }
+        }
+        if children.iter().any(|c| matches!(c, Node::Element(_))) {
+            children.retain(|c| match c {
+                Node::Text(t) => !t.bytes().all(|b| b.is_ascii_whitespace()),
+                _ => true,
+            });
+        }
+        e.children = children;
+        for c in e.children.iter_mut() {
+            if let Node::Element(c) = c {
+                stack.push(c);
+            }
+        }
+    }
+    out
+}

@@ -186,10 +186,18 @@ fn errors_carry_the_line() {
         err("<Sync xmlns=\"AirSync:\" foo=\"1\"/>"),
         (1, UnexpectedAttribute("foo".into()))
     );
+    let (line, kind) = err(
+        "<Sync xmlns=\"AirSync:\" xmlns:w=\"urn:easd:wbxml\">\n<SyncKey w:opaque=\"base64\">**</SyncKey></Sync>",
+    );
+    assert_eq!(line, 2);
+    assert!(matches!(kind, InvalidBase64(_)), "{kind:?}");
     assert_eq!(
-        err("<Sync xmlns=\"AirSync:\" xmlns:w=\"urn:easd:wbxml\">\n<SyncKey w:opaque=\"base64\">**</SyncKey></Sync>")
-            .0,
-        2
+        err("<Sync xmlns=\"AirSync:\" xmlns:w=\"urn:easd:wbxml\">\n<SyncKey w:opaque=\"base64\"><Status/></SyncKey></Sync>"),
+        (2, ElementInOpaque)
+    );
+    assert_eq!(
+        err("<Sync xmlns=\"AirSync:\" xmlns:w=\"urn:easd:wbxml\"><w:opaque>AA==<Status/></w:opaque></Sync>"),
+        (1, ElementInOpaque)
     );
     assert_eq!(
         err("<Sync xmlns=\"AirSync:\"/>\n<Sync xmlns=\"AirSync:\"/>"),
