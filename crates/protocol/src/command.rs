@@ -1,4 +1,4 @@
-//! The EAS commands: their names in the plain query's `Cmd=` (MS-ASHTTP 2.2.1.1.1.2.1) and
+//! The EAS commands: their names in the plain query's `Cmd=` (MS-ASHTTP 2.2.1.1.1.2) and
 //! their codes in the base64 query's Command code field (MS-ASHTTP 2.2.1.1.1.1.2).
 
 use crate::version::ProtocolVersion;
@@ -130,7 +130,7 @@ impl Command {
     }
 
     /// The value of the MS-ASProtocolCommands header of an OPTIONS response
-    /// (MS-ASHTTP 2.2.2.2.3): every command's name, comma-separated.
+    /// (MS-ASHTTP 2.2.4.1.2.1): every command's name, comma-separated.
     pub fn protocol_commands_header() -> String {
         Self::ALL.map(Command::name).join(",")
     }

@@ -9,10 +9,11 @@ use crate::version::{ProtocolVersion, UnsupportedVersion};
 use base64::alphabet;
 use base64::engine::{DecodePaddingMode, Engine, GeneralPurpose, GeneralPurposeConfig};
 
-/// Longest DeviceId accepted. MS-ASHTTP 2.2.1.1.1.2.3 allows 32 characters; devices in the
-/// field send longer ones, so the bound is looser.
+/// Longest DeviceId accepted. MS-ASHTTP 2.2.1.1.1.2.3 forbids commas and special characters
+/// and asks for 32 characters at most; devices in the field send longer ones, so the bound
+/// is looser.
 pub const MAX_DEVICE_ID_LEN: usize = 64;
-/// Longest DeviceType accepted (MS-ASHTTP 2.2.1.1.1.2.4 allows 32; bound looser likewise).
+/// Longest DeviceType accepted (MS-ASHTTP 2.2.1.1.1.2.4: any string; bounded here).
 pub const MAX_DEVICE_TYPE_LEN: usize = 64;
 /// Longest User, and longest value of any other query parameter.
 pub const MAX_PARAMETER_LEN: usize = 1024;
@@ -75,7 +76,9 @@ pub struct RequestQuery {
     pub device_type: String,
     /// Base64 form only: its Protocol version field.
     pub protocol_version: Option<ProtocolVersion>,
-    /// Base64 form only: its Policy key field, when present (length 4).
+    /// The base64 form's Policy key field, when present (length 4). In the plain form the key
+    /// travels in X-MS-PolicyKey; some clients (pyactivesync) send a `PolicyKey=` parameter
+    /// instead, which lands here.
     pub policy_key: Option<u32>,
     /// Base64 form only: its Locale field (e.g. 0x0409 for en-US).
     pub locale: Option<u16>,
@@ -178,6 +181,17 @@ impl RequestQuery {
                 "saveinsent" => {
                     q.save_in_sent =
                         parse_flag(&percent_decode(raw_value, "SaveInSent")?, "SaveInSent")?;
+                    continue;
+                }
+                "policykey" => {
+                    if q.policy_key.is_none() {
+                        let v = percent_decode(raw_value, "PolicyKey")?;
+                        q.policy_key =
+                            Some(v.trim().parse().map_err(|_| QueryError::InvalidParameter {
+                                name: "PolicyKey",
+                                reason: "not a 32-bit unsigned decimal number",
+                            })?);
+                    }
                     continue;
                 }
                 "acceptmultipart" => {
@@ -526,7 +540,7 @@ pub fn parse_policy_key_header(value: &str) -> Result<u32, QueryError> {
     })
 }
 
-/// The credentials of a Basic Authorization header (MS-ASHTTP 2.2.1.1.2.2, RFC 7617).
+/// The credentials of a Basic Authorization header (RFC 7617).
 #[derive(Clone, PartialEq, Eq)]
 pub struct BasicCredentials {
     /// The login as the client sent it: "user", "DOMAIN\\user" or "user@domain".
@@ -617,6 +631,13 @@ mod tests {
         assert_eq!(q.device_type, "SmartPhone");
         assert_eq!(q.protocol_version, None);
         assert_eq!(q.policy_key, None);
+
+        let q = RequestQuery::parse(
+            "Cmd=Provision&User=jo&DeviceId=py1&DeviceType=Python&PolicyKey=1307199584",
+        )
+        .unwrap();
+        assert_eq!(q.policy_key, Some(1_307_199_584));
+        assert!(RequestQuery::parse("Cmd=Ping&DeviceId=a&DeviceType=b&PolicyKey=x").is_err());
     }
 
     #[test]

@@ -4,9 +4,9 @@
 use crate::macros::code_enum;
 
 code_enum! {
-    /// How far back items are synchronized (MS-ASCMD 2.2.3.70.1 FilterType for
-    /// Sync and GetItemEstimate; also the values of Provision's MaxCalendarAgeFilter and
-    /// MaxEmailAgeFilter, MS-ASPROV 2.2.2.30, 2.2.2.33).
+    /// How far back items are synchronized (MS-ASCMD FilterType of Sync and
+    /// GetItemEstimate; also the values of MS-ASPROV's MaxCalendarAgeFilter and
+    /// MaxEmailAgeFilter).
     FilterType: u8 {
         /// No filter: all items.
         NoFilter = 0,
@@ -23,7 +23,7 @@ code_enum! {
 }
 
 code_enum! {
-    /// Whether to send items as MIME (MS-ASCMD 2.2.3.110 MIMESupport).
+    /// Whether to send items as MIME (MS-ASCMD MIMESupport).
     MimeSupport: u8 {
         /// Never send MIME data.
         Never = 0,

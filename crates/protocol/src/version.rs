@@ -15,7 +15,7 @@ pub enum ProtocolVersion {
     V16_1,
 }
 
-/// The value of the MS-ASProtocolVersions header in an OPTIONS response (MS-ASHTTP 2.2.2.2.4).
+/// The value of the MS-ASProtocolVersions header in an OPTIONS response (MS-ASHTTP 2.2.4.1.2.2).
 pub const SUPPORTED_VERSIONS: &str = "12.1,14.0,14.1,16.0,16.1";
 
 /// A version string or byte easd does not speak (2.5, 12.0, or nothing known).

@@ -70,7 +70,7 @@ mod tests {
     use super::*;
 
     fn request() -> Element {
-        // MS-ASCMD 4.5.2: creating a mail folder at the root.
+        // Creating a mail folder at the root.
         Element::new(fh::FOLDER_CREATE)
             .with_text(fh::SYNC_KEY, "1")
             .with_text(fh::PARENT_ID, "0")

@@ -13,9 +13,9 @@ use crate::status::FolderSyncStatus;
 use easd_wbxml::tags::folder_hierarchy as fh;
 use easd_wbxml::Element;
 
-/// Longest SyncKey of the folder commands (MS-ASCMD 2.2.3.176.3: 64 characters).
+/// Longest SyncKey of the folder commands (MS-ASCMD SyncKey (FolderSync): 64 characters).
 pub const MAX_SYNC_KEY_LEN: usize = 64;
-/// Longest ServerId or ParentId of a folder (MS-ASCMD 2.2.3.166.2, 2.2.3.129.1: 64 characters).
+/// Longest ServerId or ParentId of a folder (MS-ASCMD ServerId, ParentId: 64 characters).
 pub const MAX_SERVER_ID_LEN: usize = 64;
 /// Longest folder DisplayName accepted (the spec gives no bound; 256 is generous).
 pub const MAX_DISPLAY_NAME_LEN: usize = 256;
@@ -69,7 +69,7 @@ impl FolderSyncRequest {
     }
 }
 
-/// A folder as FolderSync's Add and Update carry it (MS-ASCMD 2.2.3.7.1, 2.2.3.190.1).
+/// A folder as FolderSync's Add and Update carry it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Folder {
     pub server_id: String,
@@ -180,7 +180,7 @@ mod tests {
 
     #[test]
     fn writes_initial_response() {
-        // MS-ASCMD 4.5.1: an initial FolderSync response.
+        // An initial FolderSync response.
         let resp = FolderSyncResponse {
             status: FolderSyncStatus::Success,
             sync_key: Some("1".into()),

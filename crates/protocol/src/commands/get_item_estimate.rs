@@ -21,7 +21,7 @@ use easd_wbxml::Element;
 /// Longest Class accepted ("Email", "Calendar", "Contacts", "Tasks", "Notes", "SMS").
 const MAX_CLASS_LEN: usize = 32;
 
-/// The filter of one class in a collection (MS-ASCMD 2.2.3.125.3 Options (GetItemEstimate)).
+/// The filter of one class in a collection (MS-ASCMD Options (GetItemEstimate)).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct EstimateOptions {
     pub class: Option<String>,

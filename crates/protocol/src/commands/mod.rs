@@ -8,4 +8,5 @@ pub mod folder_update;
 pub mod get_item_estimate;
 pub mod move_items;
 pub mod ping;
+pub mod provision;
 pub mod settings;

@@ -18,7 +18,7 @@ use easd_wbxml::Element;
 /// Longest folder Class accepted ("Email", "Calendar", "Contacts", "Tasks", "Notes", "SMS").
 const MAX_CLASS_LEN: usize = 32;
 
-/// A folder to watch (MS-ASCMD 2.2.3.73.2 Folder (Ping)).
+/// A folder to watch (MS-ASCMD 2.2.3.71.2 Folder (Ping)).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PingFolder {
     /// The folder's ServerId (from FolderSync).
@@ -30,7 +30,7 @@ pub struct PingFolder {
 /// Ping request.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PingRequest {
-    /// Seconds to wait for changes (MS-ASCMD 2.2.3.84.2); `None`: the previous Ping's.
+    /// Seconds to wait for changes (MS-ASCMD 2.2.3.88.1); `None`: the previous Ping's.
     pub heartbeat_interval: Option<u32>,
     /// The folders to watch; `None`: the previous Ping's.
     pub folders: Option<Vec<PingFolder>>,
@@ -52,7 +52,7 @@ impl PingRequest {
                         })
                     })
                     .collect::<Result<Vec<_>, ParseError>>()?;
-                // MS-ASCMD 2.2.3.72.2: Folders holds one or more Folder.
+                // MS-ASCMD 2.2.3.75.2: Folders holds one or more Folder.
                 if list.is_empty() {
                     return Err(ParseError::MissingElement {
                         parent: ping::FOLDERS,

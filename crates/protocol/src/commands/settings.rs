@@ -9,7 +9,7 @@
 //!                     DeviceInformation?/Status, UserInformation?/{Status, Get?},
 //!                     RightsManagementInformation?/{Status, Get?}}
 //! ```
-//! [`DeviceInformation`] is also carried by Provision (MS-ASPROV 2.2.2.52).
+//! [`DeviceInformation`] is also carried by Provision (MS-ASPROV 2.2.2.53).
 
 use crate::element::{invalid_value, ElementExt};
 use crate::error::ParseError;
@@ -25,7 +25,7 @@ const MAX_FIELD_LEN: usize = 1024;
 const MAX_REPLY_MESSAGE_LEN: usize = 64 * 1024;
 
 code_enum! {
-    /// Out of Office state (MS-ASCMD 2.2.3.122 OofState).
+    /// Out of Office state (MS-ASCMD 2.2.3.124 OofState).
     OofState: u8 {
         Disabled = 0,
         /// Enabled, without a time window.
@@ -35,7 +35,7 @@ code_enum! {
     }
 }
 
-/// Format of an OOF reply message (MS-ASCMD 2.2.3.18 BodyType): "Text" or "HTML".
+/// Format of an OOF reply message (MS-ASCMD BodyType (Settings)): "Text" or "HTML".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OofBodyType {
     Text,
@@ -66,7 +66,7 @@ impl fmt::Display for OofBodyType {
     }
 }
 
-/// Whom an OOF message answers (MS-ASCMD 2.2.3.8 ff.): AppliesToInternal,
+/// Whom an OOF message answers (MS-ASCMD AppliesToInternal, ...): AppliesToInternal,
 /// AppliesToExternalKnown or AppliesToExternalUnknown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OofAudience {
@@ -85,7 +85,7 @@ impl OofAudience {
     }
 }
 
-/// One OOF message (MS-ASCMD 2.2.3.121 OofMessage).
+/// One OOF message (MS-ASCMD OofMessage).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OofMessage {
     pub audience: OofAudience,
@@ -173,7 +173,7 @@ pub enum OofRequest {
     Set(OofSettings),
 }
 
-/// Information about the device (MS-ASCMD 2.2.3.50 DeviceInformation; MS-ASPROV 2.2.2.52),
+/// Information about the device (MS-ASCMD DeviceInformation; MS-ASPROV 2.2.2.53),
 /// sent in Settings and, from 14.1 on, in Provision.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DeviceInformation {
@@ -222,7 +222,7 @@ impl DeviceInformation {
     }
 }
 
-/// The recovery password a device stores on the server (MS-ASCMD 2.2.3.134 Password).
+/// The recovery password a device stores on the server (MS-ASCMD Password (Settings)).
 /// Debug output hides it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct DevicePassword(pub String);
@@ -301,7 +301,7 @@ pub struct OofResponse {
     pub get: Option<OofSettings>,
 }
 
-/// A set of addresses (MS-ASCMD 2.2.3.56 EmailAddresses).
+/// A set of addresses (MS-ASCMD EmailAddresses).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct EmailAddresses {
     pub smtp_addresses: Vec<String>,
@@ -320,7 +320,7 @@ impl EmailAddresses {
     }
 }
 
-/// An account the user can send as (MS-ASCMD 2.2.3.2 Account), 14.1+.
+/// An account the user can send as (MS-ASCMD Account), 14.1+.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Account {
     pub account_id: Option<String>,
@@ -346,7 +346,7 @@ pub struct UserInformationResponse {
     pub get: Option<UserInformation>,
 }
 
-/// A rights management template (MS-ASCMD 2.2.3.157, MS-ASRM 2.2.2.15).
+/// A rights management template (MS-ASRM RightsManagementTemplate).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RightsManagementTemplate {
     pub template_id: String,
