@@ -1,1 +1,4 @@
 //! Item types per class (MS-ASEMAIL, MS-ASCAL, MS-ASCNTC, MS-ASTASK, MS-ASNOTE, MS-ASAIRS).
+
+pub mod airsyncbase;
+pub mod email;
