@@ -8,10 +8,9 @@ use rusqlite::{params, Connection, OptionalExtension};
 use crate::error::{Result, StoreError};
 use crate::types::{AccountChanges, AccountId, ChangesSince, FolderId, Modseq, PartnershipId};
 
-/// Events older than this many counter values are pruned; a poller further behind is told
-/// `truncated` and wakes everyone.
-const KEEP_EVENTS: i64 = 4096;
-/// Prune once every this many counter values, to keep ordinary writes cheap.
+/// Prune once every this many counter values (or `keep_events`, if smaller), to keep
+/// ordinary writes cheap. Events older than `counter.keep_events` counter values are pruned;
+/// a poller further behind is told `truncated` and wakes everyone.
 const PRUNE_EVERY: i64 = 256;
 
 pub(crate) const KIND_FOLDER: i64 = 0;
@@ -22,9 +21,11 @@ pub(crate) const KIND_SETTINGS: i64 = 3;
 /// Bump the global change counter and record what changed. Call once per write
 /// transaction that others may want to hear about.
 pub(crate) fn bump_counter(conn: &Connection, events: &[(AccountId, i64, i64)]) -> Result<i64> {
-    let value: i64 = conn
-        .prepare_cached("UPDATE counter SET value = value + 1 WHERE id = 1 RETURNING value")?
-        .query_row([], |r| r.get(0))?;
+    let (value, keep): (i64, i64) = conn
+        .prepare_cached(
+            "UPDATE counter SET value = value + 1 WHERE id = 1 RETURNING value, keep_events",
+        )?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     {
         let mut ins = conn.prepare_cached(
             "INSERT INTO change_events (counter, account_id, kind, ref_id) VALUES (?1, ?2, ?3, ?4)",
@@ -33,8 +34,8 @@ pub(crate) fn bump_counter(conn: &Connection, events: &[(AccountId, i64, i64)]) 
             ins.execute(params![value, account.0, kind, ref_id])?;
         }
     }
-    if value % PRUNE_EVERY == 0 && value > KEEP_EVENTS {
-        let through = value - KEEP_EVENTS;
+    if value % PRUNE_EVERY.min(keep).max(1) == 0 && value > keep {
+        let through = value - keep;
         conn.execute("DELETE FROM change_events WHERE counter <= ?1", [through])?;
         conn.execute(
             "UPDATE counter SET pruned_through = ?1 WHERE id = 1",
@@ -42,6 +43,14 @@ pub(crate) fn bump_counter(conn: &Connection, events: &[(AccountId, i64, i64)]) 
         )?;
     }
     Ok(value)
+}
+
+pub(crate) fn set_keep_events(conn: &Connection, keep: i64) -> Result<()> {
+    conn.execute(
+        "UPDATE counter SET keep_events = ?1 WHERE id = 1",
+        [keep.max(1)],
+    )?;
+    Ok(())
 }
 
 pub(crate) fn change_counter(conn: &Connection) -> Result<i64> {

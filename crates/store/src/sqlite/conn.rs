@@ -28,6 +28,8 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 fn configure(conn: &Connection, reader: bool) -> rusqlite::Result<()> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
+    // The store has a few dozen distinct statements; the default cache of 16 would thrash.
+    conn.set_prepared_statement_cache_capacity(96);
     // FULL: the WAL is fsynced at every commit, so an acknowledged write (LMTP 250, Sync
     // Status 1) survives power loss and kill -9 (invariant 1).
     conn.pragma_update(None, "synchronous", "FULL")?;

@@ -47,6 +47,15 @@ impl SqliteStore {
         Self::open(&dir.join(DB_FILE_NAME))
     }
 
+    /// How many global counter values of change events are kept for
+    /// [`Store::accounts_changed_since`] (default 4096). Stored in the database, so every
+    /// process sharing it agrees. A poller that falls further behind gets `truncated`.
+    pub fn set_change_events_kept(&self, keep: i64) -> Result<()> {
+        self.conns.write("set_change_events_kept", |tx| {
+            changes::set_keep_events(tx, keep)
+        })
+    }
+
     /// Run one account write: modseqs and change events are written in the same
     /// transaction as the change itself.
     fn account_write<T>(

@@ -11,13 +11,15 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     r#"
 -- The global change counter: one row, bumped by every write transaction in any account.
 -- Other processes (the server) poll it to notice writes made by `easd deliver` or the CLI.
--- change_events with counter <= pruned_through may have been deleted.
+-- change_events with counter <= pruned_through may have been deleted; about keep_events
+-- counter values of events are kept.
 CREATE TABLE counter (
     id             INTEGER PRIMARY KEY CHECK (id = 1),
     value          INTEGER NOT NULL,
-    pruned_through INTEGER NOT NULL
+    pruned_through INTEGER NOT NULL,
+    keep_events    INTEGER NOT NULL
 );
-INSERT INTO counter (id, value, pruned_through) VALUES (1, 0, 0);
+INSERT INTO counter (id, value, pruned_through, keep_events) VALUES (1, 0, 0, 4096);
 
 -- What each counter value changed. kind: 0 folder content (ref = folder id),
 -- 1 folder hierarchy (ref = 0), 2 partnership state (ref = partnership id),
