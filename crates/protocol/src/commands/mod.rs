@@ -6,6 +6,7 @@ pub mod folder_delete;
 pub mod folder_sync;
 pub mod folder_update;
 pub mod get_item_estimate;
+pub mod item_operations;
 pub mod move_items;
 pub mod ping;
 pub mod provision;
