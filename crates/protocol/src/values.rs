@@ -22,6 +22,24 @@ code_enum! {
     }
 }
 
+impl FilterType {
+    /// How many days back the filter reaches; `None` for no date filter (NoFilter,
+    /// IncompleteTasks). Months count as 31, 92 and 184 days, so that a filter never cuts
+    /// off an item the client expects.
+    pub const fn days(self) -> Option<u32> {
+        match self {
+            FilterType::NoFilter | FilterType::IncompleteTasks => None,
+            FilterType::OneDay => Some(1),
+            FilterType::ThreeDays => Some(3),
+            FilterType::OneWeek => Some(7),
+            FilterType::TwoWeeks => Some(14),
+            FilterType::OneMonth => Some(31),
+            FilterType::ThreeMonths => Some(92),
+            FilterType::SixMonths => Some(184),
+        }
+    }
+}
+
 code_enum! {
     /// Whether to send items as MIME (MS-ASCMD MIMESupport).
     MimeSupport: u8 {
@@ -43,6 +61,8 @@ mod tests {
         assert_eq!("3".parse(), Ok(FilterType::OneWeek));
         assert_eq!(FilterType::IncompleteTasks.to_string(), "8");
         assert!("9".parse::<FilterType>().is_err());
+        assert_eq!(FilterType::OneMonth.days(), Some(31));
+        assert_eq!(FilterType::IncompleteTasks.days(), None);
         assert_eq!("2".parse(), Ok(MimeSupport::Always));
         assert!("x".parse::<MimeSupport>().is_err());
     }

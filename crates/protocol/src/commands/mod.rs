@@ -11,3 +11,4 @@ pub mod move_items;
 pub mod ping;
 pub mod provision;
 pub mod settings;
+pub mod sync;
