@@ -222,3 +222,24 @@ fn errors_carry_the_line() {
         "line 2: <Bogus> is not a tag of code page AirSync"
     );
 }
+
+#[test]
+fn corpus_documents_parse_and_round_trip() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return;
+    };
+    let mut n = 0;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("xml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let tree = from_xml(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(decode(&encode(&tree)).unwrap(), tree, "{}", path.display());
+        assert_eq!(from_xml(&to_xml(&tree)).unwrap(), tree, "{}", path.display());
+        n += 1;
+    }
+    assert!(n > 0);
+}

@@ -1,0 +1,25 @@
+//! Decodes arbitrary bytes; whatever decodes must survive encode/decode and the XML form
+//! unchanged (up to the XML form's documented normalisation).
+#![no_main]
+
+use easd_wbxml::{decode, encode, xml, Writer};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(tree) = decode(data) else {
+        return;
+    };
+
+    let bytes = encode(&tree);
+    let again = decode(&bytes).expect("encoded document must decode");
+    assert_eq!(again, tree, "decode(encode(tree)) != tree");
+    assert_eq!(encode(&again), bytes, "encoding is not canonical");
+
+    let mut w = Writer::new(Vec::new());
+    w.element(&tree).expect("writer accepts a decoded tree");
+    assert_eq!(w.finish().expect("writer finishes"), bytes, "Writer != encode");
+
+    let text = xml::to_xml(&tree);
+    let parsed = xml::from_xml(&text).unwrap_or_else(|e| panic!("to_xml output must parse: {e}\n{text}"));
+    assert_eq!(parsed, xml::normalize(&tree), "from_xml(to_xml(tree)) != tree\n{text}");
+});
