@@ -1,7 +1,11 @@
 //! Why a command request's element tree is not a valid request.
 //!
-//! The server maps a [`ParseError`] to the command's protocol-error status (for most commands
-//! Status 2 or 4, see MS-ASCMD 2.2.3.177) or, where a command has none, to HTTP 400.
+//! The server answers a [`ParseError`] with the command's protocol-error status, which each
+//! response type offers as `protocol_error()`: FolderSync, FolderCreate, FolderUpdate,
+//! FolderDelete Status 10; Ping Status 4; Settings, Provision, ItemOperations Status 2
+//! (MS-ASCMD 2.2.3.177, MS-ASPROV 2.2.2.54). GetItemEstimate and MoveItems have no such
+//! status of their own: there the server answers common status 103 (InvalidXML, 14.0 and
+//! later) or HTTP 400.
 
 use easd_wbxml::Tag;
 use std::fmt;

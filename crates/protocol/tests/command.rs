@@ -87,3 +87,72 @@ proptest! {
         parse_all(&root);
     }
 }
+
+/// Each command's answer to a request that does not parse carries its protocol-error status.
+#[test]
+fn protocol_error_statuses() {
+    use easd_protocol::commands::*;
+    use tags::{item_operations as io, ping as pg, provision as pv, settings as st};
+    let status = |e: Element, tag: Tag| e.child_text(tag).unwrap_or_default();
+    let cases = [
+        (
+            status(
+                folder_sync::FolderSyncResponse::protocol_error().to_element(),
+                fh::STATUS,
+            ),
+            "10",
+        ),
+        (
+            status(
+                folder_create::FolderCreateResponse::protocol_error().to_element(),
+                fh::STATUS,
+            ),
+            "10",
+        ),
+        (
+            status(
+                folder_update::FolderUpdateResponse::protocol_error().to_element(),
+                fh::STATUS,
+            ),
+            "10",
+        ),
+        (
+            status(
+                folder_delete::FolderDeleteResponse::protocol_error().to_element(),
+                fh::STATUS,
+            ),
+            "10",
+        ),
+        (
+            status(
+                ping::PingResponse::protocol_error().to_element(),
+                pg::STATUS,
+            ),
+            "4",
+        ),
+        (
+            status(
+                settings::SettingsResponse::protocol_error().to_element(),
+                st::STATUS,
+            ),
+            "2",
+        ),
+        (
+            status(
+                provision::ProvisionResponse::protocol_error().to_element(),
+                pv::STATUS,
+            ),
+            "2",
+        ),
+        (
+            status(
+                item_operations::ItemOperationsResponse::protocol_error().to_element(),
+                io::STATUS,
+            ),
+            "2",
+        ),
+    ];
+    for (actual, expected) in cases {
+        assert_eq!(actual, expected);
+    }
+}

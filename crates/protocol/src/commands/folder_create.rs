@@ -56,6 +56,11 @@ impl FolderCreateResponse {
         }
     }
 
+    /// The answer to a request that does not parse: Status 10, incorrectly formatted request.
+    pub fn protocol_error() -> Self {
+        Self::status(FolderCreateStatus::MalformedRequest)
+    }
+
     pub fn to_element(&self) -> Element {
         let mut root = Element::new(fh::FOLDER_CREATE);
         root.push_text(fh::STATUS, self.status.to_string())

@@ -37,6 +37,19 @@ pub struct FolderDeleteResponse {
 }
 
 impl FolderDeleteResponse {
+    /// A response with only a Status (an error).
+    pub fn status(status: FolderDeleteStatus) -> Self {
+        FolderDeleteResponse {
+            status,
+            sync_key: None,
+        }
+    }
+
+    /// The answer to a request that does not parse: Status 10, incorrectly formatted request.
+    pub fn protocol_error() -> Self {
+        Self::status(FolderDeleteStatus::MalformedRequest)
+    }
+
     pub fn to_element(&self) -> Element {
         let mut root = Element::new(fh::FOLDER_DELETE);
         root.push_text(fh::STATUS, self.status.to_string())

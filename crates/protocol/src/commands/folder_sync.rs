@@ -118,6 +118,11 @@ impl FolderSyncResponse {
         }
     }
 
+    /// The answer to a request that does not parse: Status 10, incorrectly formatted request.
+    pub fn protocol_error() -> Self {
+        Self::status(FolderSyncStatus::MalformedRequest)
+    }
+
     pub fn to_element(&self) -> Element {
         let mut root = Element::new(fh::FOLDER_SYNC);
         root.push_text(fh::STATUS, self.status.to_string());

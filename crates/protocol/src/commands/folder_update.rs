@@ -42,6 +42,19 @@ pub struct FolderUpdateResponse {
 }
 
 impl FolderUpdateResponse {
+    /// A response with only a Status (an error).
+    pub fn status(status: FolderUpdateStatus) -> Self {
+        FolderUpdateResponse {
+            status,
+            sync_key: None,
+        }
+    }
+
+    /// The answer to a request that does not parse: Status 10, incorrectly formatted request.
+    pub fn protocol_error() -> Self {
+        Self::status(FolderUpdateStatus::MalformedRequest)
+    }
+
     pub fn to_element(&self) -> Element {
         let mut root = Element::new(fh::FOLDER_UPDATE);
         root.push_text(fh::STATUS, self.status.to_string())

@@ -377,6 +377,11 @@ impl ItemOperationsResponse {
         }
     }
 
+    /// The answer to a request that does not parse: Status 2, protocol error.
+    pub fn protocol_error() -> Self {
+        Self::status(ItemOperationsStatus::ProtocolError)
+    }
+
     /// The inline response: content as base64 in Data.
     pub fn to_element(&self) -> Element {
         self.build(Content::Inline)

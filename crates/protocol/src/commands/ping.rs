@@ -92,6 +92,11 @@ impl PingResponse {
         }
     }
 
+    /// The answer to a request that does not parse: Status 4, protocol error.
+    pub fn protocol_error() -> Self {
+        Self::status(PingStatus::ProtocolError)
+    }
+
     pub fn to_element(&self) -> Element {
         let mut root = Element::new(ping::PING);
         root.push_text(ping::STATUS, self.status.to_string());

@@ -396,6 +396,11 @@ impl ProvisionResponse {
         }
     }
 
+    /// The answer to a request that does not parse: Status 2, protocol error.
+    pub fn protocol_error() -> Self {
+        Self::status(ProvisionStatus::ProtocolError)
+    }
+
     pub fn to_element(&self) -> Element {
         let mut root = Element::new(pv::PROVISION);
         if let Some(s) = self.device_information_status {

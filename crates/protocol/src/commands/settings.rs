@@ -387,6 +387,11 @@ impl SettingsResponse {
         }
     }
 
+    /// The answer to a request that does not parse: Status 2, protocol error.
+    pub fn protocol_error() -> Self {
+        Self::status(SettingsStatus::ProtocolError)
+    }
+
     pub fn to_element(&self) -> Element {
         let mut root = Element::new(st::SETTINGS);
         root.push_text(st::STATUS, self.status.to_string());
