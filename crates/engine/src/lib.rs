@@ -1,1 +1,107 @@
-//! easd-engine
+//! easd's engine: what the EAS commands mean, independent of HTTP and WBXML bytes.
+//!
+//! The server calls the engine with typed values; the engine reads and writes the store
+//! (on blocking threads: SQLite calls block) and wakes the push hub after every commit.
+
+pub mod content;
+pub mod delivery;
+pub mod devices;
+pub mod folders;
+pub mod push;
+
+pub use push::{PushHub, Wake, Watch};
+
+use easd_store::{SqliteStore, Store, StoreError};
+use std::path::Path;
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Mail(#[from] content::mail::MailError),
+    #[error("message too large ({size} bytes, limit {limit})")]
+    TooLarge { size: usize, limit: usize },
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("background task failed: {0}")]
+    Task(String),
+}
+
+impl EngineError {
+    /// True when retrying cannot help (SMTP 5xx rather than 4xx).
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, EngineError::Mail(_) | EngineError::TooLarge { .. } | EngineError::NotFound(_))
+    }
+}
+
+/// Settings the engine needs from the configuration.
+#[derive(Debug, Clone)]
+pub struct EngineSettings {
+    pub max_message_bytes: usize,
+    pub hostname: String,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        EngineSettings { max_message_bytes: 50 * 1024 * 1024, hostname: "localhost".into() }
+    }
+}
+
+pub struct Engine {
+    store: Arc<dyn Store>,
+    pub hub: Arc<PushHub>,
+    pub settings: EngineSettings,
+}
+
+impl Engine {
+    pub fn new(store: Arc<dyn Store>, settings: EngineSettings) -> Arc<Engine> {
+        Arc::new(Engine { store, hub: Arc::new(PushHub::new()), settings })
+    }
+
+    /// Opens (or creates) the embedded store in `data_dir`.
+    pub fn open(data_dir: &Path, settings: EngineSettings) -> Result<Arc<Engine>, EngineError> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| EngineError::Task(format!("creating {}: {e}", data_dir.display())))?;
+        let store = SqliteStore::open_data_dir(data_dir)?;
+        Ok(Engine::new(Arc::new(store), settings))
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// Wakes the push listeners for changes another process committed.
+    pub fn wake_for(&self, changes: easd_store::ChangesSince) {
+        if changes.truncated {
+            self.hub.wake_everyone();
+            return;
+        }
+        for c in changes.accounts {
+            if c.hierarchy {
+                self.hub.hierarchy_changed(c.account.0);
+                continue;
+            }
+            if !c.folders.is_empty() {
+                let folders: Vec<i64> = c.folders.iter().map(|f| f.0).collect();
+                self.hub.changed(c.account.0, &folders);
+            }
+            for p in c.partnerships {
+                self.hub.supersede(c.account.0, p.0);
+            }
+        }
+    }
+
+    /// Runs a store call on a blocking thread.
+    pub async fn blocking<T, F>(&self, f: F) -> Result<T, EngineError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn Store) -> Result<T, EngineError> + Send + 'static,
+    {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || f(store.as_ref()))
+            .await
+            .map_err(|e| EngineError::Task(e.to_string()))?
+    }
+}

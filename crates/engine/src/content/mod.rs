@@ -1,0 +1,3 @@
+//! Content conversion: native formats in the store ⇄ the EAS item types of `protocol`.
+
+pub mod mail;

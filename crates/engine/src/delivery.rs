@@ -1,0 +1,38 @@
+//! Inbound delivery (LMTP, SMTP, `easd deliver`, local SendMail recipients).
+
+use crate::content::mail::fields_from_mime;
+use crate::{Engine, EngineError};
+use easd_store::{AccountId, Item};
+
+impl Engine {
+    /// The account a recipient address delivers to (primary address or alias).
+    pub async fn find_recipient(&self, address: &str) -> Result<Option<AccountId>, EngineError> {
+        let address = address.trim().trim_matches(['<', '>']).to_lowercase();
+        self.blocking(move |store| Ok(store.account_by_address(&address)?.map(|a| a.id)))
+            .await
+    }
+
+    /// Stores `raw` in the account's Inbox. Returns only once the message is durable, and
+    /// wakes the Pings that watch the Inbox.
+    pub async fn deliver(&self, account: AccountId, raw: Vec<u8>) -> Result<Item, EngineError> {
+        if raw.len() > self.settings.max_message_bytes {
+            return Err(EngineError::TooLarge { size: raw.len(), limit: self.settings.max_message_bytes });
+        }
+        let item = self
+            .blocking(move |store| deliver_blocking(store, account, raw))
+            .await?;
+        self.hub.changed(account.0, &[item.folder.0]);
+        Ok(item)
+    }
+}
+
+/// The synchronous delivery, also used by `easd deliver` (which may run beside a server).
+pub fn deliver_blocking(
+    store: &dyn easd_store::Store,
+    account: AccountId,
+    raw: Vec<u8>,
+) -> Result<Item, EngineError> {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let fields = fields_from_mime(&raw, now)?;
+    Ok(store.deliver(account, raw, fields)?)
+}

@@ -1,0 +1,183 @@
+//! Partnerships and the policy-key handshake (MS-ASPROV).
+//!
+//! A partnership is created at a device's first authenticated request. Provision hands out
+//! a temporary policy key with the policy; the device's acknowledgement turns it into the
+//! final key, which every later command must present (X-MS-PolicyKey).
+
+use crate::{Engine, EngineError};
+use easd_protocol::status::CommonStatus;
+use easd_store::{AccountId, Partnership};
+
+/// What a device tells us about itself on every request.
+#[derive(Debug, Clone)]
+pub struct DeviceContact {
+    pub device_id: String,
+    pub device_type: String,
+    pub user_agent: String,
+    pub protocol_version: String,
+}
+
+/// The verdict on a presented policy key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyVerdict {
+    Current,
+    /// The device must send Provision first; the status says why (MS-ASCMD 2.2.2).
+    Reprovision(CommonStatus),
+}
+
+/// policy_status values kept on the partnership.
+pub mod policy_status {
+    /// Never provisioned.
+    pub const NONE: i32 = 0;
+    /// A temporary key was handed out; waiting for the acknowledgement.
+    pub const PENDING: i32 = 1;
+    /// The device acknowledged; `policy_key` is final.
+    pub const PROVISIONED: i32 = 2;
+    /// An admin changed the policy: the next request must re-provision (Status 143).
+    pub const REFRESH: i32 = 3;
+}
+
+/// MS-ASPROV 3.2.5.1.2: compares the presented key with the partnership's final key.
+pub fn check_policy_key(partnership: &Partnership, presented: Option<u32>) -> PolicyVerdict {
+    let presented = presented.unwrap_or(0);
+    match partnership.policy_status {
+        policy_status::PROVISIONED if presented != 0 && i64::from(presented) == partnership.policy_key => {
+            PolicyVerdict::Current
+        }
+        policy_status::PROVISIONED if presented == 0 => {
+            PolicyVerdict::Reprovision(CommonStatus::DeviceNotProvisioned)
+        }
+        policy_status::PROVISIONED => PolicyVerdict::Reprovision(CommonStatus::InvalidPolicyKey),
+        policy_status::REFRESH => PolicyVerdict::Reprovision(CommonStatus::PolicyRefresh),
+        _ => PolicyVerdict::Reprovision(CommonStatus::DeviceNotProvisioned),
+    }
+}
+
+/// A random, nonzero policy key (0 means "none" on the wire).
+pub fn new_policy_key() -> u32 {
+    loop {
+        let key: u32 = rand::random();
+        if key != 0 {
+            return key;
+        }
+    }
+}
+
+impl Engine {
+    /// The device's partnership, created at its first contact, with its identity and
+    /// last-contact time brought up to date.
+    pub async fn device_contact(
+        &self,
+        account: AccountId,
+        contact: DeviceContact,
+    ) -> Result<Partnership, EngineError> {
+        self.blocking(move |store| {
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            let mut p = match store.partnership(account, &contact.device_id)? {
+                Some(p) => p,
+                None => {
+                    let p = store.create_partnership(
+                        account,
+                        &contact.device_id,
+                        &contact.device_type,
+                        &contact.user_agent,
+                    )?;
+                    tracing::info!(
+                        account = account.0,
+                        device = %contact.device_id,
+                        device_type = %contact.device_type,
+                        "new partnership"
+                    );
+                    p
+                }
+            };
+            let changed = p.device_type != contact.device_type
+                || p.user_agent != contact.user_agent
+                || p.protocol_version != contact.protocol_version;
+            // Write at most once a minute for an unchanged device: a parked phone contacts us
+            // constantly and its last-contact time needs no better precision.
+            if changed || p.last_sync_attempt.is_none_or(|t| now - t >= 60) {
+                p.device_type = contact.device_type;
+                if !contact.user_agent.is_empty() {
+                    p.user_agent = contact.user_agent;
+                }
+                p.protocol_version = contact.protocol_version;
+                p.last_sync_attempt = Some(now);
+                store.update_partnership(&p)?;
+            }
+            Ok(p)
+        })
+        .await
+    }
+
+    /// Saves a partnership the command changed.
+    pub async fn save_partnership(&self, partnership: Partnership) -> Result<(), EngineError> {
+        self.blocking(move |store| Ok(store.update_partnership(&partnership)?))
+            .await
+    }
+}
+
+/// The device's step of the Provision handshake (MS-ASPROV 3.1.5.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProvisionStep {
+    /// First request: asks for the policy.
+    Request,
+    /// Acknowledgement of a policy key with the device's status (1 = applied).
+    Acknowledge { policy_key: u32, status: u32 },
+}
+
+/// The server's answer to a Provision step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProvisionAnswer {
+    /// The policy with a temporary key, to acknowledge.
+    Policy { temporary_key: u32 },
+    /// The acknowledgement was accepted: the final key.
+    Final { policy_key: u32 },
+    /// The acknowledged key is not the one handed out (Policy Status 5).
+    WrongPolicyKey,
+}
+
+impl Engine {
+    /// Runs one step of the handshake and records it on the partnership.
+    pub async fn provision(
+        &self,
+        partnership: &Partnership,
+        step: ProvisionStep,
+    ) -> Result<ProvisionAnswer, EngineError> {
+        let mut p = partnership.clone();
+        let answer = match step {
+            ProvisionStep::Request => {
+                let key = new_policy_key();
+                p.policy_key = i64::from(key);
+                p.policy_status = policy_status::PENDING;
+                ProvisionAnswer::Policy { temporary_key: key }
+            }
+            ProvisionStep::Acknowledge { policy_key, .. }
+                if p.policy_status == policy_status::PENDING && i64::from(policy_key) == p.policy_key =>
+            {
+                let key = new_policy_key();
+                p.policy_key = i64::from(key);
+                p.policy_status = policy_status::PROVISIONED;
+                tracing::info!(partnership = p.id.0, device = %p.device_id, "device provisioned");
+                ProvisionAnswer::Final { policy_key: key }
+            }
+            // The device lost our answer to its acknowledgement and sends it again.
+            ProvisionStep::Acknowledge { policy_key, .. }
+                if p.policy_status == policy_status::PROVISIONED && i64::from(policy_key) == p.policy_key =>
+            {
+                return Ok(ProvisionAnswer::Final { policy_key });
+            }
+            ProvisionStep::Acknowledge { policy_key, .. } => {
+                tracing::info!(
+                    partnership = p.id.0,
+                    device = %p.device_id,
+                    presented = policy_key,
+                    "Provision acknowledgement with a key we did not hand out"
+                );
+                return Ok(ProvisionAnswer::WrongPolicyKey);
+            }
+        };
+        self.save_partnership(p).await?;
+        Ok(answer)
+    }
+}

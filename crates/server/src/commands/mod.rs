@@ -1,0 +1,160 @@
+//! One file per EAS command, each in three steps: parse the WBXML into the command's typed
+//! request (`protocol`), apply it through the engine, write the typed response.
+
+mod folder_sync;
+
+use crate::access_log::AccessRecord;
+use crate::app::App;
+use crate::listener::ConnInfo;
+use axum::body::Bytes;
+use axum::http::StatusCode;
+use easd_engine::devices::PolicyVerdict;
+use easd_protocol::{Command, ProtocolVersion, RequestQuery};
+use easd_store::{Account, Partnership};
+use easd_wbxml::Element;
+use std::sync::Arc;
+
+/// An authenticated EAS request, before its partnership is looked up.
+pub struct EasRequest {
+    pub app: Arc<App>,
+    pub account: Account,
+    pub query: RequestQuery,
+    pub version: ProtocolVersion,
+    pub policy_key: Option<u32>,
+    pub user_agent: String,
+    pub conn: Option<ConnInfo>,
+    pub content_type: String,
+    pub accept_multipart: bool,
+}
+
+/// What a command handler sees: the request and the device's partnership.
+pub struct Ctx {
+    pub request: EasRequest,
+    pub partnership: Partnership,
+}
+
+impl Ctx {
+    pub fn app(&self) -> &Arc<App> {
+        &self.request.app
+    }
+
+    pub fn engine(&self) -> &Arc<easd_engine::Engine> {
+        &self.request.app.engine
+    }
+
+    pub fn version(&self) -> ProtocolVersion {
+        self.request.version
+    }
+}
+
+/// A command's answer, before HTTP.
+pub enum CommandResponse {
+    Wbxml(Element),
+    Bytes { content_type: &'static str, bytes: Vec<u8> },
+    /// 200 with no body (MS-ASCMD: e.g. an empty Sync response, a successful SendMail).
+    Empty,
+    /// An HTTP-level refusal (400 malformed, 403 blocked, 449 re-provision below 14.0...).
+    Status(StatusCode, String),
+}
+
+impl CommandResponse {
+    pub fn bad_request(message: impl std::fmt::Display) -> Self {
+        CommandResponse::Status(StatusCode::BAD_REQUEST, message.to_string())
+    }
+}
+
+/// The commands this server implements, for OPTIONS (MS-ASHTTP 2.2.2.2.1).
+pub const IMPLEMENTED: &[Command] = &[Command::FolderSync];
+
+pub fn implemented_commands_header() -> String {
+    IMPLEMENTED.iter().map(|c| c.name()).collect::<Vec<_>>().join(",")
+}
+
+/// Looks up the partnership, checks the policy key, decodes the body and runs the command.
+pub async fn dispatch(request: EasRequest, body: Bytes, record: &mut AccessRecord) -> CommandResponse {
+    let command = request.query.command;
+    if !IMPLEMENTED.contains(&command) {
+        return CommandResponse::bad_request(format!("{} is not implemented", command.name()));
+    }
+    let engine = request.app.engine.clone();
+    let partnership = match engine
+        .device_contact(
+            request.account.id,
+            easd_engine::devices::DeviceContact {
+                device_id: request.query.device_id.clone(),
+                device_type: request.query.device_type.clone(),
+                user_agent: request.user_agent.clone(),
+                protocol_version: request.version.as_str().to_owned(),
+            },
+        )
+        .await
+    {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!(error = %e, "partnership lookup failed");
+            return CommandResponse::Status(StatusCode::SERVICE_UNAVAILABLE, "temporarily unavailable".into());
+        }
+    };
+    if command != Command::Provision {
+        let verdict = easd_engine::devices::check_policy_key(&partnership, request.policy_key);
+        if let PolicyVerdict::Reprovision(status) = verdict {
+            record.eas_status = Some(status.code());
+            // MS-ASPROV 3.2.5.1.2: HTTP 449 below 14.0; the command's Status from 14.0.
+            if request.version < ProtocolVersion::V14_0 {
+                return CommandResponse::Status(
+                    StatusCode::from_u16(449).unwrap_or(StatusCode::FORBIDDEN),
+                    "Retry after sending a Provision command".into(),
+                );
+            }
+            let mut root = Element::new(command_root(command));
+            root.push_text(status_tag(command), status.code().to_string());
+            return CommandResponse::Wbxml(root);
+        }
+    }
+    let root = if body.is_empty() {
+        None
+    } else if command == Command::SendMail && !request.content_type.contains("wbxml") {
+        // 12.1 SendMail carries raw MIME (MS-ASCMD 2.2.1.17); handled by the command.
+        None
+    } else {
+        match easd_wbxml::decode(&body) {
+            Ok(root) => Some(root),
+            Err(e) => return CommandResponse::bad_request(format!("malformed WBXML: {e}")),
+        }
+    };
+    let ctx = Ctx { request, partnership };
+    let result = match command {
+        Command::FolderSync => folder_sync::handle(&ctx, root, record).await,
+        _ => Ok(CommandResponse::bad_request("not implemented")),
+    };
+    match result {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(command = command.name(), error = %e, "command failed");
+            CommandResponse::Status(StatusCode::INTERNAL_SERVER_ERROR, "server error".into())
+        }
+    }
+}
+
+fn command_root(command: Command) -> easd_wbxml::Tag {
+    use easd_wbxml::tags::*;
+    match command {
+        Command::Sync => airsync::SYNC,
+        Command::FolderSync => folder_hierarchy::FOLDER_SYNC,
+        Command::Ping => ping::PING,
+        Command::Settings => settings::SETTINGS,
+        Command::Provision => provision::PROVISION,
+        _ => airsync::SYNC,
+    }
+}
+
+fn status_tag(command: Command) -> easd_wbxml::Tag {
+    use easd_wbxml::tags::*;
+    match command {
+        Command::FolderSync => folder_hierarchy::STATUS,
+        Command::Ping => ping::STATUS,
+        Command::Settings => settings::STATUS,
+        Command::Provision => provision::STATUS,
+        _ => airsync::STATUS,
+    }
+}
