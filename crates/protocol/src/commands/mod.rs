@@ -1,6 +1,7 @@
 //! One module per EAS command (MS-ASCMD 2.2.1): a typed request parsed from the
 //! command's element tree and a typed response written to one.
 
+pub mod find;
 pub mod folder_create;
 pub mod folder_delete;
 pub mod folder_sync;
@@ -10,5 +11,9 @@ pub mod item_operations;
 pub mod move_items;
 pub mod ping;
 pub mod provision;
+pub mod search;
+pub mod send_mail;
 pub mod settings;
+pub mod smart_forward;
+pub mod smart_reply;
 pub mod sync;
