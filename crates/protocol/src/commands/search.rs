@@ -8,6 +8,7 @@ use crate::element::{invalid_value, parse_value, ElementExt};
 use crate::error::ParseError;
 use crate::items::airsyncbase::{BodyPartPreference, BodyPreference};
 use crate::status::CommonStatus;
+use base64::Engine;
 use easd_wbxml::tags::{airsync, airsyncbase, gal, rights_management, search};
 use easd_wbxml::{Element, Node, Tag};
 use std::fmt;
@@ -251,7 +252,8 @@ pub enum QueryNode {
     Class(String),
     /// airsync:CollectionId: items in this folder only.
     CollectionId(String),
-    /// ConversationId: the messages of a conversation (14.0+).
+    /// ConversationId: the messages of a conversation (14.0+), as raw bytes: OPAQUE as
+    /// sent, text base64-decoded (or taken as its bytes when it is not base64).
     ConversationId(Vec<u8>),
     /// EqualTo: property (e.g. documentlibrary:LinkId) equals Value.
     EqualTo { property: Tag, value: String },
@@ -290,9 +292,9 @@ impl QueryNode {
             t if t == search::FREE_TEXT => QueryNode::FreeText(text()),
             t if t == airsync::CLASS => QueryNode::Class(text()),
             t if t == airsync::COLLECTION_ID => QueryNode::CollectionId(text()),
-            t if t == search::CONVERSATION_ID => {
-                QueryNode::ConversationId(e.bytes().unwrap_or_default())
-            }
+            t if t == search::CONVERSATION_ID => QueryNode::ConversationId(
+                binary_content(e).unwrap_or_else(|_| e.bytes().unwrap_or_default()),
+            ),
             t if t == search::EQUAL_TO || t == search::GREATER_THAN || t == search::LESS_THAN => {
                 let property = e
                     .elements()
@@ -716,12 +718,31 @@ impl SearchResponse {
     }
 }
 
+/// Binary content written as text: base64 (MS-ASDTYPE byte array as a string), as
+/// contact photos are sent in Search and ResolveRecipients responses.
+pub fn base64_text(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Binary content as a client or server may send it: OPAQUE bytes as they are, or text
+/// holding base64 (whitespace ignored). Text that is not base64 is an `InvalidValue`.
+pub fn binary_content(e: &Element) -> Result<Vec<u8>, ParseError> {
+    if let Some(b) = e.opaque() {
+        return Ok(b.to_vec());
+    }
+    let text = e.text().unwrap_or_default();
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(compact.as_bytes())
+        .map_err(|_| invalid_value(e.tag, &text, "not base64"))
+}
+
 /// A contact photo in a GAL result (gal:Picture, 14.1+).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GalPicture {
     /// gal:Status: 1, or 173 NoPicture, 174 PictureTooLarge, 175 PictureLimitReached.
     pub status: u16,
-    /// gal:Data: the photo's bytes (OPAQUE).
+    /// gal:Data: the photo's bytes (written as base64 text).
     pub data: Option<Vec<u8>>,
 }
 
@@ -760,7 +781,7 @@ impl GalProperties {
         if let Some(p) = &self.picture {
             let mut pe = Element::new(gal::PICTURE).with_text(gal::STATUS, p.status.to_string());
             if let Some(d) = &p.data {
-                pe.push(Element::opaque_element(gal::DATA, d.clone()));
+                pe.push_text(gal::DATA, base64_text(d));
             }
             e.push(pe);
         }
@@ -792,7 +813,7 @@ impl GalProperties {
                 .map(|p| -> Result<GalPicture, ParseError> {
                     Ok(GalPicture {
                         status: p.required_parse(gal::STATUS)?,
-                        data: p.child(gal::DATA).and_then(Element::bytes),
+                        data: p.child(gal::DATA).map(binary_content).transpose()?,
                     })
                 })
                 .transpose()?,
