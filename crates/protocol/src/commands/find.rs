@@ -343,8 +343,9 @@ impl FindResult {
 /// The Response of a Find (MS-ASCMD 2.2.3.153.2).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FindStoreResponse {
-    /// itemoperations:Store: "Mailbox" or "GAL".
-    pub store: String,
+    /// itemoperations:Store: "Mailbox" or "GAL" (MS-ASCMD 2.2.1.2 lists it in the
+    /// response; some servers leave it out).
+    pub store: Option<String>,
     pub status: FindStatus,
     pub results: Vec<FindResult>,
     /// Range (2.2.3.143.1): the results returned.
@@ -356,7 +357,7 @@ pub struct FindStoreResponse {
 impl FindStoreResponse {
     pub fn to_element(&self) -> Element {
         let mut e = Element::new(find::RESPONSE);
-        e.push_text(item_operations::STORE, self.store.clone())
+        e.push_opt(item_operations::STORE, self.store.as_deref())
             .push_text(find::STATUS, self.status.to_string());
         for r in &self.results {
             e.push(r.to_element());
@@ -368,7 +369,7 @@ impl FindStoreResponse {
 
     pub fn parse(e: &Element) -> Result<Self, ParseError> {
         Ok(FindStoreResponse {
-            store: e.optional_text(item_operations::STORE).unwrap_or_default(),
+            store: e.optional_text(item_operations::STORE),
             status: FindStatus::parse(e.required(find::STATUS)?)?,
             results: e
                 .children_with(find::RESULT)
@@ -544,7 +545,7 @@ mod tests {
         let resp = FindResponse {
             status: FindStatus::Success,
             response: Some(FindStoreResponse {
-                store: "Mailbox".into(),
+                store: Some("Mailbox".into()),
                 status: FindStatus::Success,
                 results: vec![FindResult {
                     class: Some("Email".into()),
@@ -620,7 +621,7 @@ mod tests {
         let resp = FindResponse {
             status: FindStatus::Success,
             response: Some(FindStoreResponse {
-                store: "GAL".into(),
+                store: Some("GAL".into()),
                 status: FindStatus::Success,
                 results: vec![person],
                 range: Some(Range::new(0, 0)),

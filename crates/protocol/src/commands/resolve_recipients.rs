@@ -2,7 +2,7 @@
 //! against the GAL and the user's contacts, with certificates, free/busy and photos on
 //! request.
 
-use crate::commands::search::{base64_text, binary_content, PictureOptions};
+use crate::commands::search::{binary_content, PictureOptions};
 use crate::element::{invalid_value, parse_value, ElementExt};
 use crate::error::ParseError;
 use crate::status::CommonStatus;
@@ -299,7 +299,7 @@ pub struct RecipientCertificates {
 pub struct RecipientPicture {
     /// 1, or 173 NoPicture, 174 PictureTooLarge, 175 PictureLimitReached.
     pub status: ResolveRecipientsStatus,
-    /// Data: the photo's bytes (written as base64 text).
+    /// Data: the photo's bytes (OPAQUE).
     pub data: Option<Vec<u8>>,
 }
 
@@ -354,7 +354,7 @@ impl Recipient {
         if let Some(p) = &self.picture {
             let mut pe = Element::new(rr::PICTURE).with_text(rr::STATUS, p.status.to_string());
             if let Some(d) = &p.data {
-                pe.push_text(rr::DATA, base64_text(d));
+                pe.push(Element::opaque_element(rr::DATA, d.clone()));
             }
             e.push(pe);
         }

@@ -718,12 +718,6 @@ impl SearchResponse {
     }
 }
 
-/// Binary content written as text: base64 (MS-ASDTYPE byte array as a string), as
-/// contact photos are sent in Search and ResolveRecipients responses.
-pub fn base64_text(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
-
 /// Binary content as a client or server may send it: OPAQUE bytes as they are, or text
 /// holding base64 (whitespace ignored). Text that is not base64 is an `InvalidValue`.
 pub fn binary_content(e: &Element) -> Result<Vec<u8>, ParseError> {
@@ -742,7 +736,7 @@ pub fn binary_content(e: &Element) -> Result<Vec<u8>, ParseError> {
 pub struct GalPicture {
     /// gal:Status: 1, or 173 NoPicture, 174 PictureTooLarge, 175 PictureLimitReached.
     pub status: u16,
-    /// gal:Data: the photo's bytes (written as base64 text).
+    /// gal:Data: the photo's bytes (OPAQUE, as libwbxml and Exchange carry it).
     pub data: Option<Vec<u8>>,
 }
 
@@ -781,7 +775,7 @@ impl GalProperties {
         if let Some(p) = &self.picture {
             let mut pe = Element::new(gal::PICTURE).with_text(gal::STATUS, p.status.to_string());
             if let Some(d) = &p.data {
-                pe.push_text(gal::DATA, base64_text(d));
+                pe.push(Element::opaque_element(gal::DATA, d.clone()));
             }
             e.push(pe);
         }
