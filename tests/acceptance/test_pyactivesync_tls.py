@@ -12,5 +12,5 @@ def test_provision_and_folders_over_tls(easd, monkeypatch):
     ) as client:
         key = client.provision()
         assert key and key != "0"
-        names = {f.display_name for f in client.list_folders()}
+        names = {f.name for f in client.list_folders()}
         assert {"Inbox", "Drafts", "Deleted Items", "Sent Items", "Outbox", "Calendar", "Contacts", "Tasks", "Notes"} <= names

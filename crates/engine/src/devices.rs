@@ -181,3 +181,47 @@ impl Engine {
         Ok(answer)
     }
 }
+
+/// Settings DeviceInformation (MS-ASCMD 2.2.3.43), as sent in Provision or Settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeviceInformation {
+    pub model: Option<String>,
+    pub imei: Option<String>,
+    pub friendly_name: Option<String>,
+    pub os: Option<String>,
+    pub os_language: Option<String>,
+    pub phone_number: Option<String>,
+    pub user_agent: Option<String>,
+    pub mobile_operator: Option<String>,
+}
+
+impl Engine {
+    /// Records what the device says about itself on its partnership.
+    pub async fn set_device_information(
+        &self,
+        partnership: &Partnership,
+        info: DeviceInformation,
+    ) -> Result<(), EngineError> {
+        let id = partnership.id;
+        self.blocking(move |store| {
+            // Re-read: the partnership may have changed since the request began.
+            let Some(mut p) = store.partnership_by_id(id)? else { return Ok(()) };
+            let set = |slot: &mut String, v: Option<String>| {
+                if let Some(v) = v {
+                    *slot = v.chars().take(256).collect();
+                }
+            };
+            set(&mut p.model, info.model);
+            set(&mut p.imei, info.imei);
+            set(&mut p.friendly_name, info.friendly_name);
+            set(&mut p.os, info.os);
+            set(&mut p.os_language, info.os_language);
+            set(&mut p.phone_number, info.phone_number);
+            set(&mut p.user_agent, info.user_agent);
+            set(&mut p.mobile_operator, info.mobile_operator);
+            store.update_partnership(&p)?;
+            Ok(())
+        })
+        .await
+    }
+}

@@ -71,6 +71,12 @@ async fn handle(
     body: Body,
     record: &mut AccessRecord,
 ) -> Response {
+    // Read the body first, even for requests refused below: a keep-alive connection whose
+    // request body was left unread is closed, and the client's next request on it fails.
+    let body = match axum::body::to_bytes(body, app.config.max_request_bytes).await {
+        Ok(b) => b,
+        Err(_) => return text_error(StatusCode::PAYLOAD_TOO_LARGE, "request body too large"),
+    };
     let query = match RequestQuery::parse(query.as_deref().unwrap_or("")) {
         Ok(q) => q,
         Err(e) => return text_error(StatusCode::BAD_REQUEST, format!("bad request query: {e}")),
@@ -100,10 +106,6 @@ async fn handle(
         Err(response) => return response,
     };
 
-    let body = match axum::body::to_bytes(body, app.config.max_request_bytes).await {
-        Ok(b) => b,
-        Err(_) => return text_error(StatusCode::PAYLOAD_TOO_LARGE, "request body too large"),
-    };
     let policy_key = policy_key(&query, headers);
     let request = EasRequest {
         app: app.clone(),

@@ -2,6 +2,7 @@
 //! request (`protocol`), apply it through the engine, write the typed response.
 
 mod folder_sync;
+mod provision;
 
 use crate::access_log::AccessRecord;
 use crate::app::App;
@@ -64,7 +65,10 @@ impl CommandResponse {
 }
 
 /// The commands this server implements, for OPTIONS (MS-ASHTTP 2.2.2.2.1).
-pub const IMPLEMENTED: &[Command] = &[Command::FolderSync];
+pub const IMPLEMENTED: &[Command] = &[
+    Command::FolderSync,
+    Command::Provision,
+];
 
 pub fn implemented_commands_header() -> String {
     IMPLEMENTED.iter().map(|c| c.name()).collect::<Vec<_>>().join(",")
@@ -76,6 +80,18 @@ pub async fn dispatch(request: EasRequest, body: Bytes, record: &mut AccessRecor
     if !IMPLEMENTED.contains(&command) {
         return CommandResponse::bad_request(format!("{} is not implemented", command.name()));
     }
+    // Malformed input is refused before anything is looked up or written (MS-ASHTTP 3.2.5.2).
+    let root = if body.is_empty() {
+        None
+    } else if command == Command::SendMail && !request.content_type.contains("wbxml") {
+        // 12.1 SendMail carries raw MIME (MS-ASCMD 2.2.1.17); handled by the command.
+        None
+    } else {
+        match easd_wbxml::decode(&body) {
+            Ok(root) => Some(root),
+            Err(e) => return CommandResponse::bad_request(format!("malformed WBXML: {e}")),
+        }
+    };
     let engine = request.app.engine.clone();
     let partnership = match engine
         .device_contact(
@@ -111,20 +127,10 @@ pub async fn dispatch(request: EasRequest, body: Bytes, record: &mut AccessRecor
             return CommandResponse::Wbxml(root);
         }
     }
-    let root = if body.is_empty() {
-        None
-    } else if command == Command::SendMail && !request.content_type.contains("wbxml") {
-        // 12.1 SendMail carries raw MIME (MS-ASCMD 2.2.1.17); handled by the command.
-        None
-    } else {
-        match easd_wbxml::decode(&body) {
-            Ok(root) => Some(root),
-            Err(e) => return CommandResponse::bad_request(format!("malformed WBXML: {e}")),
-        }
-    };
     let ctx = Ctx { request, partnership };
     let result = match command {
         Command::FolderSync => folder_sync::handle(&ctx, root, record).await,
+        Command::Provision => provision::handle(&ctx, root, record).await,
         _ => Ok(CommandResponse::bad_request("not implemented")),
     };
     match result {

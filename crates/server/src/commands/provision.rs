@@ -1,0 +1,95 @@
+//! Provision (MS-ASPROV 3.2.5): the policy with a temporary key, then the device's
+//! acknowledgement and the final key.
+
+use super::{CommandResponse, Ctx};
+use crate::access_log::AccessRecord;
+use easd_engine::devices::{ProvisionAnswer, ProvisionStep};
+use easd_engine::EngineError;
+use easd_protocol::commands::provision::{
+    EasProvisionDoc, PolicyResponse, ProvisionRequest, ProvisionResponse, POLICY_TYPE_WBXML,
+};
+use easd_protocol::status::{PolicyStatus, ProvisionStatus, SettingsStatus};
+use easd_wbxml::Element;
+
+pub async fn handle(
+    ctx: &Ctx,
+    root: Option<Element>,
+    record: &mut AccessRecord,
+) -> Result<CommandResponse, EngineError> {
+    let request = match root.as_ref().map(ProvisionRequest::parse) {
+        Some(Ok(r)) => r,
+        None | Some(Err(_)) => {
+            record.eas_status = Some(ProvisionStatus::ProtocolError.code());
+            return Ok(CommandResponse::Wbxml(ProvisionResponse::protocol_error().to_element()));
+        }
+    };
+    let mut response = ProvisionResponse::status(ProvisionStatus::Success);
+    if let Some(info) = &request.device_information {
+        ctx.engine()
+            .set_device_information(&ctx.partnership, device_information(info))
+            .await?;
+        response.device_information_status = Some(SettingsStatus::Success);
+    }
+    if let Some(policy) = &request.policy {
+        if policy.policy_type != POLICY_TYPE_WBXML {
+            response.policy = Some(PolicyResponse {
+                policy_type: policy.policy_type.clone(),
+                status: PolicyStatus::UnknownPolicyType,
+                policy_key: 0,
+                data: None,
+            });
+        } else {
+            let step = match &policy.ack {
+                None => ProvisionStep::Request,
+                Some(ack) => ProvisionStep::Acknowledge {
+                    policy_key: ack.policy_key,
+                    status: u32::from(ack.status.code()),
+                },
+            };
+            let (status, policy_key, data) = match ctx.engine().provision(&ctx.partnership, step).await? {
+                ProvisionAnswer::Policy { temporary_key } => {
+                    (PolicyStatus::Success, temporary_key, Some(default_policy()))
+                }
+                ProvisionAnswer::Final { policy_key } => (PolicyStatus::Success, policy_key, None),
+                ProvisionAnswer::WrongPolicyKey => (PolicyStatus::WrongPolicyKey, 0, None),
+            };
+            response.policy = Some(PolicyResponse {
+                policy_type: POLICY_TYPE_WBXML.to_owned(),
+                status,
+                policy_key,
+                data,
+            });
+        }
+    }
+    record.eas_status = Some(response.status.code());
+    Ok(CommandResponse::Wbxml(response.to_element()))
+}
+
+/// The default policy is permissive: no device password, nothing disabled. Named policies
+/// and their assignment come with device management.
+fn default_policy() -> EasProvisionDoc {
+    EasProvisionDoc {
+        device_password_enabled: Some(false),
+        allow_simple_device_password: Some(true),
+        require_device_encryption: Some(false),
+        attachments_enabled: Some(true),
+        allow_camera: Some(true),
+        allow_html_email: Some(true),
+        ..Default::default()
+    }
+}
+
+fn device_information(
+    info: &easd_protocol::commands::settings::DeviceInformation,
+) -> easd_engine::devices::DeviceInformation {
+    easd_engine::devices::DeviceInformation {
+        model: info.model.clone(),
+        imei: info.imei.clone(),
+        friendly_name: info.friendly_name.clone(),
+        os: info.os.clone(),
+        os_language: info.os_language.clone(),
+        phone_number: info.phone_number.clone(),
+        user_agent: info.user_agent.clone(),
+        mobile_operator: info.mobile_operator.clone(),
+    }
+}
