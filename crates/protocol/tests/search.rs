@@ -153,3 +153,140 @@ fn empty_result_when_nothing_matches() {
     assert!(s.child(airsync::CLASS).is_none());
     assert_wbxml_round_trip(&e);
 }
+
+mod no_panics {
+    //! Whatever tree a client's WBXML decodes to, the parsers of Search, Find,
+    //! ResolveRecipients, MeetingResponse, ValidateCert, SendMail, SmartReply and
+    //! SmartForward answer with a value or a ParseError, never a panic.
+
+    use easd_protocol::commands::{
+        find::FindRequest, meeting_response::MeetingResponseRequest,
+        resolve_recipients::ResolveRecipientsRequest, search::SearchRequest,
+        send_mail::SendMailRequest, smart_forward::SmartForwardRequest,
+        smart_reply::SmartReplyRequest, validate_cert::ValidateCertRequest,
+    };
+    use easd_wbxml::tags;
+    use easd_wbxml::{Element, Node, Tag, CODE_PAGES};
+    use proptest::prelude::*;
+
+    fn tags() -> Vec<Tag> {
+        [0u8, 2, 8, 10, 11, 15, 16, 17, 19, 21, 24, 25]
+            .iter()
+            .filter_map(|p| CODE_PAGES.get(*p as usize))
+            .flat_map(|cp| cp.tags.iter().map(move |(t, _)| Tag::new(cp.number, *t)))
+            .collect()
+    }
+
+    fn text() -> impl Strategy<Value = Node> {
+        prop_oneof![
+            "[0-9]{0,3}".prop_map(Node::Text),
+            "[0-9]{1,3}-[0-9]{1,3}".prop_map(Node::Text),
+            "[ -~]{0,12}".prop_map(Node::Text),
+            prop::collection::vec(any::<u8>(), 0..8).prop_map(Node::Opaque),
+        ]
+    }
+
+    fn tree() -> impl Strategy<Value = Element> {
+        let tag = prop::sample::select(tags());
+        let leaf = (tag.clone(), prop::collection::vec(text(), 0..2))
+            .prop_map(|(tag, children)| Element { tag, children });
+        leaf.prop_recursive(6, 96, 6, move |inner| {
+            (
+                tag.clone(),
+                prop::collection::vec(
+                    prop_oneof![3 => inner.prop_map(Node::Element), 1 => text()],
+                    0..6,
+                ),
+            )
+                .prop_map(|(tag, children)| Element { tag, children })
+        })
+    }
+
+    fn parse_all(e: &Element) {
+        let _ = SearchRequest::parse(e);
+        let _ = FindRequest::parse(e);
+        let _ = ResolveRecipientsRequest::parse(e);
+        let _ = MeetingResponseRequest::parse(e);
+        let _ = ValidateCertRequest::parse(e);
+        let _ = SendMailRequest::parse(e);
+        let _ = SmartReplyRequest::parse(e);
+        let _ = SmartForwardRequest::parse(e);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn parsers_never_panic(root in tree()) {
+            parse_all(&root);
+        }
+
+        #[test]
+        fn parsers_never_panic_under_their_roots(
+            root in prop::sample::select(vec![
+                tags::search::SEARCH, tags::find::FIND,
+                tags::resolve_recipients::RESOLVE_RECIPIENTS,
+                tags::meeting_response::MEETING_RESPONSE,
+                tags::validate_cert::VALIDATE_CERT, tags::compose_mail::SEND_MAIL,
+                tags::compose_mail::SMART_REPLY, tags::compose_mail::SMART_FORWARD,
+            ]),
+            children in prop::collection::vec(tree(), 0..5),
+        ) {
+            let root = Element {
+                tag: root,
+                children: children.into_iter().map(Node::Element).collect(),
+            };
+            parse_all(&root);
+        }
+    }
+}
+
+/// Each command's answer to a request that does not parse carries its protocol-error
+/// status.
+#[test]
+fn protocol_error_statuses() {
+    use easd_protocol::commands::{
+        find::FindResponse, resolve_recipients::ResolveRecipientsResponse,
+        send_mail::ComposeMailResponse, sync::SyncResponse, validate_cert::ValidateCertResponse,
+    };
+    use easd_wbxml::tags::{airsync, compose_mail, find, resolve_recipients, validate_cert};
+    let status = |e: easd_wbxml::Element, tag| e.child_text(tag).unwrap_or_default();
+    assert_eq!(
+        status(SyncResponse::protocol_error().to_element(), airsync::STATUS),
+        "4"
+    );
+    assert_eq!(
+        status(FindResponse::protocol_error().to_element(), find::STATUS),
+        "2"
+    );
+    assert_eq!(
+        status(
+            ResolveRecipientsResponse::protocol_error().to_element(),
+            resolve_recipients::STATUS
+        ),
+        "5"
+    );
+    assert_eq!(
+        status(
+            ValidateCertResponse::protocol_error().to_element(),
+            validate_cert::STATUS
+        ),
+        "2"
+    );
+    assert_eq!(
+        status(
+            ComposeMailResponse::protocol_error(compose_mail::SEND_MAIL).to_element(),
+            compose_mail::STATUS
+        ),
+        "103"
+    );
+    let search = SearchResponse::protocol_error().to_element();
+    assert_eq!(status(search.clone(), search::STATUS), "1");
+    let store = search
+        .child(search::RESPONSE)
+        .unwrap()
+        .child(search::STORE)
+        .unwrap();
+    assert_eq!(store.child_text(search::STATUS).as_deref(), Some("2"));
+    assert!(store.child(search::RESULT).is_none());
+}

@@ -385,3 +385,79 @@ fn streamed_response_decodes_to_the_tree() {
     assert_eq!(bytes, encode(&resp.to_element()));
     assert_eq!(SyncResponse::parse(&decode(&bytes).unwrap()).unwrap(), resp);
 }
+
+mod no_panics {
+    //! Whatever tree a client's WBXML decodes to, the Sync and Email parsers answer with a
+    //! value or a ParseError, never a panic.
+
+    use easd_protocol::commands::sync::{SyncRequest, SyncResponse};
+    use easd_protocol::items::airsyncbase::{AttachmentChanges, Body, Supported};
+    use easd_protocol::items::email::{DraftEmail, Email, EmailChange};
+    use easd_wbxml::tags::airsync;
+    use easd_wbxml::{Element, Node, Tag, CODE_PAGES};
+    use proptest::prelude::*;
+
+    /// AirSync, Email, Tasks, AirSyncBase, Email2, RightsManagement.
+    fn tags() -> Vec<Tag> {
+        [0u8, 2, 9, 17, 22, 24]
+            .iter()
+            .filter_map(|p| CODE_PAGES.get(*p as usize))
+            .flat_map(|cp| cp.tags.iter().map(move |(t, _)| Tag::new(cp.number, *t)))
+            .collect()
+    }
+
+    fn text() -> impl Strategy<Value = Node> {
+        prop_oneof![
+            "[0-9]{0,3}".prop_map(Node::Text),
+            "[ -~]{0,12}".prop_map(Node::Text),
+            prop::collection::vec(any::<u8>(), 0..8).prop_map(Node::Opaque),
+        ]
+    }
+
+    fn tree() -> impl Strategy<Value = Element> {
+        let tag = prop::sample::select(tags());
+        let leaf = (tag.clone(), prop::collection::vec(text(), 0..2))
+            .prop_map(|(tag, children)| Element { tag, children });
+        leaf.prop_recursive(6, 96, 6, move |inner| {
+            (
+                tag.clone(),
+                prop::collection::vec(
+                    prop_oneof![3 => inner.prop_map(Node::Element), 1 => text()],
+                    0..6,
+                ),
+            )
+                .prop_map(|(tag, children)| Element { tag, children })
+        })
+    }
+
+    fn parse_all(e: &Element) {
+        let _ = SyncRequest::parse(e);
+        let _ = SyncResponse::parse(e);
+        let _ = Email::parse(e);
+        let _ = EmailChange::parse(e);
+        let _ = DraftEmail::parse(e);
+        let _ = Body::parse(e);
+        let _ = AttachmentChanges::parse(e);
+        let _ = Supported::parse(e);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn parsers_never_panic(root in tree()) {
+            parse_all(&root);
+        }
+
+        #[test]
+        fn sync_parser_never_panics_under_its_root(
+            children in prop::collection::vec(tree(), 0..5),
+        ) {
+            let root = Element {
+                tag: airsync::SYNC,
+                children: children.into_iter().map(Node::Element).collect(),
+            };
+            parse_all(&root);
+        }
+    }
+}

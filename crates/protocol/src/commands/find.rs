@@ -398,6 +398,11 @@ impl FindResponse {
         }
     }
 
+    /// The answer to a request that does not parse: Status 2, the request was invalid.
+    pub fn protocol_error() -> Self {
+        FindResponse::status(FindStatus::InvalidRequest)
+    }
+
     pub fn to_element(&self) -> Element {
         let mut e = Element::new(find::FIND);
         e.push_text(find::STATUS, self.status.to_string());

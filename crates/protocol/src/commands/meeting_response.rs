@@ -251,7 +251,8 @@ impl MeetingResponseResult {
     }
 }
 
-/// A MeetingResponse response: one Result per Request, in order.
+/// A MeetingResponse response: one Result per Request, in order. The command has no
+/// top-level Status: a request that does not parse is answered with HTTP 400.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MeetingResponseResponse {
     pub results: Vec<MeetingResponseResult>,

@@ -458,6 +458,11 @@ impl ResolveRecipientsResponse {
         }
     }
 
+    /// The answer to a request that does not parse: Status 5, protocol error.
+    pub fn protocol_error() -> Self {
+        ResolveRecipientsResponse::status(ResolveRecipientsStatus::ProtocolError)
+    }
+
     pub fn to_element(&self) -> Element {
         let mut e = Element::new(rr::RESOLVE_RECIPIENTS);
         e.push_text(rr::STATUS, self.status.to_string());

@@ -696,6 +696,16 @@ impl SearchResponse {
         }
     }
 
+    /// The answer to a request that does not parse: the command succeeds as a whole and
+    /// its Store carries Status 2, the request was invalid (the top-level Status has only
+    /// 1 and 3, MS-ASCMD 2.2.3.177.13).
+    pub fn protocol_error() -> Self {
+        SearchResponse {
+            status: SearchStatus::Success,
+            store: Some(SearchStoreResponse::new(SearchStatus::InvalidRequest)),
+        }
+    }
+
     pub fn to_element(&self) -> Element {
         let mut e = Element::new(search::SEARCH);
         e.push_text(search::STATUS, self.status.to_string());

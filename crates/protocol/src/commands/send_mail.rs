@@ -225,6 +225,12 @@ impl ComposeMailResponse {
         }
     }
 
+    /// The answer to a request that does not parse: Status 103, InvalidXML (the request
+    /// does not follow the protocol's schema; ComposeMail has only the common codes).
+    pub fn protocol_error(command: Tag) -> Self {
+        ComposeMailResponse::failure(command, CommonStatus::InvalidXML)
+    }
+
     /// The response document: `<Root><Status>n</Status></Root>`, or an empty root on
     /// success (prefer [`ComposeMailResponse::body`], which sends nothing on success).
     pub fn to_element(&self) -> Element {

@@ -602,6 +602,11 @@ impl SyncResponse {
         }
     }
 
+    /// The answer to a request that does not parse: Status 4, protocol error.
+    pub fn protocol_error() -> Self {
+        SyncResponse::status(SyncStatus::ProtocolError)
+    }
+
     /// True when there is nothing to say: no status and no collection. MS-ASCMD 3.1.5.4
     /// lets the server answer such a response with an empty HTTP body.
     pub fn is_empty(&self) -> bool {

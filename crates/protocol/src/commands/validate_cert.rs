@@ -203,6 +203,11 @@ impl ValidateCertResponse {
         }
     }
 
+    /// The answer to a request that does not parse: Status 2, protocol error.
+    pub fn protocol_error() -> Self {
+        ValidateCertResponse::status(ValidateCertStatus::ProtocolError)
+    }
+
     pub fn to_element(&self) -> Element {
         let mut e = Element::new(vc::VALIDATE_CERT);
         e.push_text(vc::STATUS, self.status.to_string());
