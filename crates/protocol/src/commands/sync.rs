@@ -108,7 +108,7 @@ impl fmt::Display for SyncStatus {
     }
 }
 
-/// The FilterType values (MS-ASCMD, FilterType (Sync)): how far back items are synchronized.
+/// The FilterType values (MS-ASCMD 2.2.3.68.2): how far back items are synchronized.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FilterType {
     /// 0: all items (no filter).
@@ -179,10 +179,12 @@ impl FilterType {
 
 /// A Sync request (MS-ASCMD 2.2.1.21).
 ///
-/// A request without a body, or whose Sync element holds none of the collections it applies
-/// to ([`SyncRequest::is_empty`]), means "the same as my last Sync": the server completes it
-/// from the collections it cached (MS-ASCMD 3.1.5.4, or answers Status 13 when it has none).
-/// With `partial`, the listed collections are merged into the cached ones.
+/// A request without a body ([`SyncRequest::is_empty`]) is an empty Sync request (MS-ASCMD
+/// 2.2.1.21.1): "the same as my last Sync", completed from the request the server cached
+/// (or answered with Status 13 when it has none). With `partial` (2.2.3.131), the listed
+/// collections are merged into the cached ones. A request needs Collections or Partial;
+/// one with neither (only Wait, HeartbeatInterval or WindowSize) is completed from the
+/// cache too, see [`SyncRequest::needs_cached_collections`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SyncRequest {
     pub collections: Vec<SyncCollectionRequest>,
@@ -363,7 +365,10 @@ impl SyncCollectionRequest {
             .or_else(|| self.options.iter().find(|o| o.class.is_none()))
     }
 
-    /// The collection as a client writes it, in the strict order of MS-ASCMD 2.2.3.29.2.
+    /// The collection as a client writes it, in the strict order of MS-ASCMD 2.2.3.29.2:
+    /// SyncKey, CollectionId, Supported, DeletesAsMoves, GetChanges, WindowSize,
+    /// ConversationMode, Options, Commands (12.1's Class first). The parser accepts any
+    /// order.
     pub fn to_element(&self) -> Element {
         let mut e = Element::new(airsync::COLLECTION);
         e.push_opt(airsync::CLASS, self.class.as_deref())
@@ -374,11 +379,11 @@ impl SyncCollectionRequest {
         }
         e.push_opt_bool(airsync::DELETES_AS_MOVES, self.deletes_as_moves)
             .push_opt_bool(airsync::GET_CHANGES, self.get_changes)
-            .push_opt(airsync::WINDOW_SIZE, self.window_size);
+            .push_opt(airsync::WINDOW_SIZE, self.window_size)
+            .push_opt_bool(airsync::CONVERSATION_MODE, self.conversation_mode);
         for o in &self.options {
             e.push(o.to_element());
         }
-        e.push_opt_bool(airsync::CONVERSATION_MODE, self.conversation_mode);
         if !self.commands.is_empty() {
             let mut c = Element::new(airsync::COMMANDS);
             for cmd in &self.commands {
@@ -395,17 +400,17 @@ impl SyncCollectionRequest {
 pub struct SyncOptions {
     /// Class: which class these options apply to (14.0+: "Email", "SMS", ...).
     pub class: Option<String>,
-    /// FilterType, 0–8; see [`FilterType`].
+    /// FilterType (2.2.3.68.2), 0–8; see [`FilterType`].
     pub filter_type: Option<u8>,
     pub body_preferences: Vec<BodyPreference>,
     pub body_part_preferences: Vec<BodyPartPreference>,
-    /// MIMESupport: 0 never MIME, 1 MIME for S/MIME only, 2 always MIME.
+    /// MIMESupport (2.2.3.110.3): 0 never MIME, 1 MIME for S/MIME only, 2 always MIME.
     pub mime_support: Option<u8>,
-    /// MIMETruncation, 0–8.
+    /// MIMETruncation (2.2.3.111), 0–8.
     pub mime_truncation: Option<u8>,
-    /// Conflict: 0 the client wins, 1 the server wins (the default).
+    /// Conflict (2.2.3.34): 0 the client wins, 1 the server wins (the default).
     pub conflict: Option<u8>,
-    /// MaxItems: for the recipient information cache.
+    /// MaxItems (2.2.3.103.2): for the recipient information cache.
     pub max_items: Option<u32>,
     /// rm:RightsManagementSupport (14.1+).
     pub rights_management_support: Option<bool>,
@@ -607,8 +612,8 @@ impl SyncResponse {
         SyncResponse::status(SyncStatus::ProtocolError)
     }
 
-    /// True when there is nothing to say: no status and no collection. MS-ASCMD 3.1.5.4
-    /// lets the server answer such a response with an empty HTTP body.
+    /// True when there is nothing to say: no status and no collection. Such a response is
+    /// sent as an empty Sync response, HTTP headers only (MS-ASCMD 2.2.1.21.2).
     pub fn is_empty(&self) -> bool {
         self.status.is_none() && self.limit.is_none() && self.collections.is_empty()
     }
@@ -1100,8 +1105,8 @@ mod tests {
     use crate::items::airsyncbase::BodyType;
     use easd_wbxml::tags::{email, rights_management as rm};
 
-    /// MS-ASCMD 4.5.x: an email collection with options for HTML and MIME, a body part
-    /// preference and rights management.
+    /// An email collection with options for HTML and MIME, a body part preference and
+    /// rights management (MS-ASCMD 2.2.3.125.6).
     fn options_request() -> Element {
         Element::new(airsync::SYNC).with(
             Element::new(airsync::COLLECTIONS).with(
@@ -1225,7 +1230,7 @@ mod tests {
         assert!(SyncRequest::parse(&Element::new(airsync::SYNC))
             .unwrap()
             .is_empty());
-        // MS-ASCMD 4.5.x: Wait with Partial and one collection.
+        // Wait with Partial and one collection (MS-ASCMD 2.2.3.131).
         let root = Element::new(airsync::SYNC)
             .with(
                 Element::new(airsync::COLLECTIONS).with(
@@ -1407,7 +1412,7 @@ mod tests {
 
     #[test]
     fn top_level_status_and_limit() {
-        // MS-ASCMD 4.5.x: a HeartbeatInterval out of bounds gets Status 14 and the Limit.
+        // A HeartbeatInterval out of bounds gets Status 14 and the Limit (2.2.3.97).
         let r = SyncResponse {
             status: Some(SyncStatus::InvalidWaitOrHeartbeatInterval),
             limit: Some(3540),

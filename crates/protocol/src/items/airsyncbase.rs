@@ -689,7 +689,7 @@ fn optional_f64(e: &Element, tag: Tag) -> Result<Option<f64>, ParseError> {
 /// properties the client manages. It is sent with SyncKey 0 and holds for the life of the
 /// sync state.
 ///
-/// Ghosting (MS-ASCMD 3.1.5.3): when a client sent a Supported list, a property it does NOT
+/// Ghosting (MS-ASCMD 2.2.3.179): when a client sent a Supported list, a property it does NOT
 /// list is ghosted: a Change without it leaves the server's value alone. A listed property
 /// that is absent from a Change is deleted on the server. Without any Supported list every
 /// property is managed by the client.
@@ -769,7 +769,7 @@ mod tests {
 
     #[test]
     fn body_preference_round_trip() {
-        // MS-ASCMD 4.5.x: an HTML preference truncated at 51200 with a 255-character preview.
+        // An HTML preference truncated at 51200 with a 255-character preview.
         let e = Element::new(airsyncbase::BODY_PREFERENCE)
             .with_text(airsyncbase::TYPE, "2")
             .with_text(airsyncbase::TRUNCATION_SIZE, "51200")

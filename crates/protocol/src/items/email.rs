@@ -683,7 +683,7 @@ mod tests {
 
     #[test]
     fn change_with_read_and_flag() {
-        // MS-ASEMAIL 4.x: a client marks a message read and flags it.
+        // A client marks a message read and flags it (MS-ASEMAIL 2.2.2.34 Flag).
         let app = Element::new(airsync::APPLICATION_DATA)
             .with_text(email::READ, "1")
             .with(
