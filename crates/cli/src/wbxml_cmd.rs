@@ -30,9 +30,8 @@ pub fn run(cmd: WbxmlCommand) -> anyhow::Result<ExitCode> {
         }
         WbxmlCommand::Encode { file } => {
             let input = read_input(file.as_deref())?;
-            let text = std::str::from_utf8(&input).map_err(|e| {
-                anyhow!("byte {}: input is not UTF-8 XML", e.valid_up_to())
-            })?;
+            let text = std::str::from_utf8(&input)
+                .map_err(|e| anyhow!("byte {}: input is not UTF-8 XML", e.valid_up_to()))?;
             let tree = xml::from_xml(text).map_err(|e| anyhow!("{e}"))?;
             write_stdout(&encode(&tree))?;
         }
@@ -133,7 +132,13 @@ fn hex_token(token: &str) -> Option<Vec<u8>> {
 fn printable(bytes: &[u8]) -> String {
     bytes
         .iter()
-        .map(|&b| if (0x20..0x7F).contains(&b) { b as char } else { '.' })
+        .map(|&b| {
+            if (0x20..0x7F).contains(&b) {
+                b as char
+            } else {
+                '.'
+            }
+        })
         .collect()
 }
 
@@ -144,7 +149,10 @@ fn parse_hex_line(line: &str, out: &mut Vec<u8>) -> Option<()> {
     for tok in line.split_ascii_whitespace() {
         let at = pos + line[pos..].find(tok).unwrap_or(0);
         pos = at + tok.len();
-        if tok.chars().all(|c| matches!(c, '{' | '}' | ';' | ',' | '[' | ']')) {
+        if tok
+            .chars()
+            .all(|c| matches!(c, '{' | '}' | ';' | ',' | '[' | ']'))
+        {
             continue;
         }
         tokens.push((at, tok));
@@ -157,9 +165,9 @@ fn parse_hex_line(line: &str, out: &mut Vec<u8>) -> Option<()> {
     // after it ("0010  03 01 ..." in Wireshark, "000010  03 01 ..." in Fiddler).
     let first = tokens[0].1;
     let is_offset = match tokens.get(1) {
-        _ if first.ends_with(':') => {
-            first[..first.len() - 1].chars().all(|c| c.is_ascii_hexdigit())
-        }
+        _ if first.ends_with(':') => first[..first.len() - 1]
+            .chars()
+            .all(|c| c.is_ascii_hexdigit()),
         Some((_, second)) => {
             first.len() >= 4
                 && first.chars().all(|c| c.is_ascii_hexdigit())
@@ -232,7 +240,10 @@ mod tests {
     fn bare_hex_in_every_spelling() {
         assert_eq!(bytes("03016a00454b03616200010101"), DOC);
         assert_eq!(bytes("03 01 6A 00 45 4B 03 61\n62 00 01 01 01\n"), DOC);
-        assert_eq!(bytes("0x03, 0x01, 0x6a, 0x00, 0x45, 0x4b, 0x03, 0x61, 0x62, 0x00, 0x01, 0x01, 0x01"), DOC);
+        assert_eq!(
+            bytes("0x03, 0x01, 0x6a, 0x00, 0x45, 0x4b, 0x03, 0x61, 0x62, 0x00, 0x01, 0x01, 0x01"),
+            DOC
+        );
         assert_eq!(bytes("{ 0x03, 0x01, 0x6a, 0x00,\n 0x45, 0x4b, 0x03, 0x61, 0x62, 0x00, 0x01, 0x01, 0x01 };"), DOC);
         assert_eq!(bytes("0301 6a00 454b 0361 6200 0101 01"), DOC);
     }
@@ -250,7 +261,8 @@ mod tests {
             DOC
         );
         // Fiddler hex view, two lines, ASCII column that looks like hex on line two
-        let fiddler = "000000  03 01 6A 00 45 4B 03 61  ..j.EK.a\n000008  62 00 01 01 01           b....";
+        let fiddler =
+            "000000  03 01 6A 00 45 4B 03 61  ..j.EK.a\n000008  62 00 01 01 01           b....";
         assert_eq!(bytes(fiddler), DOC);
         let tricky = "0000  03 01 6a 00 45 4b 03 61  ..j.EK.a\n0008  62 00 01 01 01  b....";
         assert_eq!(bytes(tricky), DOC);

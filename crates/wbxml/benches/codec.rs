@@ -17,7 +17,10 @@ pub fn sync_response(mails: usize, body_bytes: usize) -> Element {
     for i in 0..mails {
         let data = Element::new(airsync::APPLICATION_DATA)
             .with_text(email::TO, "\"Device User\" <deviceuser@example.com>")
-            .with_text(email::FROM, format!("\"Sender {i}\" <sender{i}@example.com>"))
+            .with_text(
+                email::FROM,
+                format!("\"Sender {i}\" <sender{i}@example.com>"),
+            )
             .with_text(email::SUBJECT, format!("Quarterly report #{i}"))
             .with_text(email::DATE_RECEIVED, "2024-05-02T18:12:01.000Z")
             .with_text(email::DISPLAY_TO, "Device User")
@@ -37,7 +40,9 @@ pub fn sync_response(mails: usize, body_bytes: usize) -> Element {
             .with_text(airsyncbase::NATIVE_BODY_TYPE, "1")
             .with(Element::opaque_element(
                 email2::CONVERSATION_ID,
-                (0..16u8).map(|b| b.wrapping_mul(i as u8)).collect::<Vec<u8>>(),
+                (0..16u8)
+                    .map(|b| b.wrapping_mul(i as u8))
+                    .collect::<Vec<u8>>(),
             ))
             .with(Element::opaque_element(
                 email2::CONVERSATION_INDEX,

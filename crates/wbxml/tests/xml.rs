@@ -238,7 +238,12 @@ fn corpus_documents_parse_and_round_trip() {
         let text = std::fs::read_to_string(&path).unwrap();
         let tree = from_xml(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert_eq!(decode(&encode(&tree)).unwrap(), tree, "{}", path.display());
-        assert_eq!(from_xml(&to_xml(&tree)).unwrap(), tree, "{}", path.display());
+        assert_eq!(
+            from_xml(&to_xml(&tree)).unwrap(),
+            tree,
+            "{}",
+            path.display()
+        );
         n += 1;
     }
     assert!(n > 0);
