@@ -4,8 +4,8 @@
 
 use easd_protocol::commands::{
     find, folder_create, folder_delete, folder_sync, folder_update, get_item_estimate,
-    item_operations, move_items, ping, provision, search, send_mail, settings, smart_forward,
-    smart_reply, sync,
+    item_operations, meeting_response, move_items, ping, provision, resolve_recipients, search,
+    send_mail, settings, smart_forward, smart_reply, sync, validate_cert,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -29,4 +29,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = send_mail::SendMailRequest::parse(&root);
     let _ = smart_reply::SmartReplyRequest::parse(&root);
     let _ = smart_forward::SmartForwardRequest::parse(&root);
+    let _ = meeting_response::MeetingResponseRequest::parse(&root);
+    let _ = resolve_recipients::ResolveRecipientsRequest::parse(&root);
+    let _ = validate_cert::ValidateCertRequest::parse(&root);
 });
