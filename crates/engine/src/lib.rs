@@ -3,11 +3,17 @@
 //! The server calls the engine with typed values; the engine reads and writes the store
 //! (on blocking threads: SQLite calls block) and wakes the push hub after every commit.
 
+pub mod certificates;
 pub mod content;
 pub mod delivery;
 pub mod devices;
+pub mod drafts;
 pub mod folders;
+pub mod ping;
 pub mod push;
+pub mod recipients;
+pub mod settings;
+pub mod sync;
 
 pub use push::{PushHub, Wake, Watch};
 

@@ -1,3 +1,4 @@
 //! Content conversion: native formats in the store ⇄ the EAS item types of `protocol`.
 
+pub mod email;
 pub mod mail;

@@ -1,8 +1,16 @@
 //! One file per EAS command, each in three steps: parse the WBXML into the command's typed
 //! request (`protocol`), apply it through the engine, write the typed response.
 
+mod folder_create;
+mod folder_delete;
 mod folder_sync;
+mod folder_update;
+mod ping;
 mod provision;
+mod resolve_recipients;
+mod settings;
+mod sync;
+mod validate_cert;
 
 use crate::access_log::AccessRecord;
 use crate::app::App;
@@ -67,7 +75,15 @@ impl CommandResponse {
 /// The commands this server implements, for OPTIONS (MS-ASHTTP 2.2.2.2.1).
 pub const IMPLEMENTED: &[Command] = &[
     Command::FolderSync,
+    Command::FolderCreate,
+    Command::FolderUpdate,
+    Command::FolderDelete,
     Command::Provision,
+    Command::Settings,
+    Command::ResolveRecipients,
+    Command::ValidateCert,
+    Command::Sync,
+    Command::Ping,
 ];
 
 pub fn implemented_commands_header() -> String {
@@ -131,6 +147,14 @@ pub async fn dispatch(request: EasRequest, body: Bytes, record: &mut AccessRecor
     let result = match command {
         Command::FolderSync => folder_sync::handle(&ctx, root, record).await,
         Command::Provision => provision::handle(&ctx, root, record).await,
+        Command::FolderCreate => folder_create::handle(&ctx, root, record).await,
+        Command::FolderUpdate => folder_update::handle(&ctx, root, record).await,
+        Command::FolderDelete => folder_delete::handle(&ctx, root, record).await,
+        Command::Settings => settings::handle(&ctx, root, record).await,
+        Command::ResolveRecipients => resolve_recipients::handle(&ctx, root, record).await,
+        Command::ValidateCert => validate_cert::handle(&ctx, root, record).await,
+        Command::Sync => sync::handle(&ctx, root, record).await,
+        Command::Ping => ping::handle(&ctx, root, record).await,
         _ => Ok(CommandResponse::bad_request("not implemented")),
     };
     match result {
@@ -147,6 +171,11 @@ fn command_root(command: Command) -> easd_wbxml::Tag {
     match command {
         Command::Sync => airsync::SYNC,
         Command::FolderSync => folder_hierarchy::FOLDER_SYNC,
+        Command::FolderCreate => folder_hierarchy::FOLDER_CREATE,
+        Command::FolderUpdate => folder_hierarchy::FOLDER_UPDATE,
+        Command::FolderDelete => folder_hierarchy::FOLDER_DELETE,
+        Command::ResolveRecipients => easd_wbxml::tags::resolve_recipients::RESOLVE_RECIPIENTS,
+        Command::ValidateCert => easd_wbxml::tags::validate_cert::VALIDATE_CERT,
         Command::Ping => ping::PING,
         Command::Settings => settings::SETTINGS,
         Command::Provision => provision::PROVISION,
@@ -157,7 +186,12 @@ fn command_root(command: Command) -> easd_wbxml::Tag {
 fn status_tag(command: Command) -> easd_wbxml::Tag {
     use easd_wbxml::tags::*;
     match command {
-        Command::FolderSync => folder_hierarchy::STATUS,
+        Command::FolderSync
+        | Command::FolderCreate
+        | Command::FolderUpdate
+        | Command::FolderDelete => folder_hierarchy::STATUS,
+        Command::ResolveRecipients => easd_wbxml::tags::resolve_recipients::STATUS,
+        Command::ValidateCert => easd_wbxml::tags::validate_cert::STATUS,
         Command::Ping => ping::STATUS,
         Command::Settings => settings::STATUS,
         Command::Provision => provision::STATUS,

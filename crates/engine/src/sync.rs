@@ -1,0 +1,501 @@
+//! The sync engine (MS-ASCMD 2.2.1.21 Sync) for one collection.
+//!
+//! The state behind a sync key is what the device has of the folder: each ServerId with the
+//! modseq it saw. The changes to send are the difference between that and the folder now
+//! (within the filter window), so:
+//! - a client that resends its previous key (it lost our answer) gets a correct answer from
+//!   the state it still has, and the Adds it sent again are recognised by their ClientId
+//!   (invariant 2: we keep the newest state and the one before);
+//! - items that leave the filter window are SoftDeleted, deleted ones Deleted;
+//! - the initial contents are sent (newest first, in windows) before any Change or Delete
+//!   (invariant 3).
+
+use crate::content::email;
+use crate::folders::parse_sync_key;
+use crate::{Engine, EngineError};
+use easd_protocol::commands::sync::{
+    ClientCommand, ClientCommandResponse, FilterType, ServerCommand, SyncCollectionRequest,
+    SyncCollectionResponse, SyncOptions, SyncStatus,
+};
+use easd_protocol::items::airsyncbase::BodyPreference;
+use easd_protocol::items::email::EmailChange;
+use easd_protocol::ProtocolVersion;
+use easd_store::{folder_type, Folder, ItemChange, ItemId, Partnership, PartnershipId, Store};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// Default and largest WindowSize (MS-ASCMD 2.2.3.199.2: at most 512).
+pub const DEFAULT_WINDOW: usize = 100;
+pub const MAX_WINDOW: usize = 512;
+
+/// What the device has of a collection after the response to one sync key.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CollectionState {
+    /// ServerId → modseq the device has seen.
+    pub known: HashMap<String, i64>,
+    /// True once the folder's initial contents were all sent.
+    pub initial_done: bool,
+    /// ClientId → ServerId of the Adds answered in the response to this key, so a resent
+    /// request does not add them twice.
+    #[serde(default)]
+    pub client_adds: Vec<(String, String)>,
+    /// The folder's content modseq when this state was made (Ping compares it).
+    pub snapshot: i64,
+}
+
+impl CollectionState {
+    fn load(store: &dyn Store, pid: PartnershipId, collection: &str, key: i64) -> Result<Option<Self>, EngineError> {
+        crate::folders::load_state(store, pid, collection, key)
+    }
+
+    fn save(&self, store: &dyn Store, pid: PartnershipId, collection: &str, key: i64) -> Result<(), EngineError> {
+        crate::folders::save_state(store, pid, collection, key, self)
+    }
+}
+
+/// The per-request options the engine needs, beyond the collection request itself.
+#[derive(Debug, Clone)]
+pub struct SyncContext {
+    pub version: ProtocolVersion,
+    /// Request-level WindowSize (14.1+), when the collection has none.
+    pub window_size: Option<u32>,
+    pub now: i64,
+}
+
+/// The EAS class of a folder type.
+pub fn folder_class(folder_type_code: i32) -> &'static str {
+    match folder_type_code {
+        folder_type::CALENDAR | folder_type::USER_CALENDAR => "Calendar",
+        folder_type::CONTACTS | folder_type::USER_CONTACTS => "Contacts",
+        folder_type::TASKS | folder_type::USER_TASKS => "Tasks",
+        folder_type::NOTES | folder_type::USER_NOTES => "Notes",
+        _ => "Email",
+    }
+}
+
+/// The oldest date a filter lets through (MS-ASCMD 2.2.3.69.2), or none.
+pub fn filter_cutoff(filter: Option<FilterType>, now: i64) -> Option<i64> {
+    const DAY: i64 = 86_400;
+    let days = match filter? {
+        FilterType::OneDay => 1,
+        FilterType::ThreeDays => 3,
+        FilterType::OneWeek => 7,
+        FilterType::TwoWeeks => 14,
+        FilterType::OneMonth => 31,
+        FilterType::ThreeMonths => 92,
+        FilterType::SixMonths => 183,
+        FilterType::NoFilter | FilterType::IncompleteTasks => return None,
+    };
+    Some(now - days * DAY)
+}
+
+fn response(request: &SyncCollectionRequest, sync_key: String, status: SyncStatus) -> SyncCollectionResponse {
+    SyncCollectionResponse {
+        class: request.class.clone(),
+        sync_key,
+        collection_id: request.collection_id.clone(),
+        status,
+        more_available: false,
+        commands: Vec::new(),
+        responses: Vec::new(),
+    }
+}
+
+impl Engine {
+    /// Runs one collection of a Sync request. Client mistakes come back as statuses.
+    pub async fn sync_collection(
+        &self,
+        partnership: &Partnership,
+        request: SyncCollectionRequest,
+        ctx: SyncContext,
+    ) -> Result<SyncCollectionResponse, EngineError> {
+        let pid = partnership.id;
+        let account = partnership.account;
+        let (result, touched) = self
+            .blocking(move |store| {
+                let mut touched = Vec::new();
+                let r = sync_blocking(store, account, pid, &request, &ctx, &mut touched)?;
+                Ok((r, touched))
+            })
+            .await?;
+        // The device's own writes wake the other devices' Pings (not its own: it knows).
+        for folder in touched {
+            self.hub.changed(account.0, &[folder]);
+        }
+        Ok(result)
+    }
+}
+
+fn sync_blocking(
+    store: &dyn Store,
+    account: easd_store::AccountId,
+    pid: PartnershipId,
+    request: &SyncCollectionRequest,
+    ctx: &SyncContext,
+    touched: &mut Vec<i64>,
+) -> Result<SyncCollectionResponse, EngineError> {
+    let collection = request.collection_id.as_str();
+    let Some(folder) = store.folder_by_server_id(account, collection)? else {
+        // MS-ASCMD 2.2.3.177.17: an unknown collection means the client's hierarchy is stale.
+        return Ok(response(request, request.sync_key.clone(), SyncStatus::FolderHierarchyChanged));
+    };
+    let Some(key) = parse_sync_key(&request.sync_key) else {
+        return Ok(response(request, "0".into(), SyncStatus::InvalidSyncKey));
+    };
+    if key == 0 {
+        // A new start: forget what the device had. The first response carries no items.
+        store.delete_sync_states(pid, Some(collection))?;
+        let state = CollectionState { snapshot: folder.content_modseq.0, ..Default::default() };
+        state.save(store, pid, collection, 1)?;
+        return Ok(response(request, "1".into(), SyncStatus::Success));
+    }
+    let Some(mut state) = CollectionState::load(store, pid, collection, key)? else {
+        tracing::info!(partnership = pid.0, collection, key, "Sync key unknown: the client must resync");
+        return Ok(response(request, "0".into(), SyncStatus::InvalidSyncKey));
+    };
+    // When the state after this key exists, the client lost our last answer: the Adds it
+    // sends again were already made.
+    let replayed_adds: HashMap<String, String> = CollectionState::load(store, pid, collection, key + 1)?
+        .map(|s| s.client_adds.into_iter().collect())
+        .unwrap_or_default();
+    state.client_adds.clear();
+
+    let options = request.options_for(Some(folder_class(folder.folder_type))).cloned().unwrap_or_default();
+    let mut out = response(request, String::new(), SyncStatus::Success);
+    for command in &request.commands {
+        let r = apply_client_command(store, account, &folder, request, &options, &mut state, &replayed_adds, command, ctx, touched)?;
+        if let Some(r) = r {
+            out.responses.push(r);
+        }
+    }
+
+    let get_changes = request.get_changes.unwrap_or(true);
+    let window = request
+        .window_size
+        .or(ctx.window_size)
+        .map(|w| (w as usize).clamp(1, MAX_WINDOW))
+        .unwrap_or(DEFAULT_WINDOW);
+    let listing = store.list_folder_items(account, folder.id)?;
+    let mut unchanged = request.commands.is_empty();
+    if get_changes {
+        let cutoff = filter_cutoff(options.filter(), ctx.now).filter(|_| folder_class(folder.folder_type) == "Email");
+        let in_window = |date: i64| cutoff.is_none_or(|c| date >= c);
+        let mut current: HashMap<&str, (i64, bool)> = HashMap::with_capacity(listing.items.len());
+        let mut adds = Vec::new();
+        let mut changes = Vec::new();
+        for it in &listing.items {
+            let visible = in_window(it.date_received);
+            current.insert(it.server_id.as_str(), (it.modseq.0, visible));
+            match state.known.get(&it.server_id) {
+                None if visible => adds.push(it),
+                Some(seen) if *seen < it.modseq.0 => changes.push(it),
+                _ => {}
+            }
+        }
+        let mut removals: Vec<ServerCommand> = Vec::new();
+        if state.initial_done || adds.is_empty() {
+            let mut gone: Vec<&String> = state
+                .known
+                .keys()
+                .filter(|sid| current.get(sid.as_str()).is_none_or(|(_, visible)| !visible))
+                .collect();
+            gone.sort();
+            for sid in gone {
+                removals.push(match current.get(sid.as_str()) {
+                    Some(_) => ServerCommand::SoftDelete { server_id: sid.clone() },
+                    None => ServerCommand::Delete { server_id: sid.clone() },
+                });
+            }
+        }
+        // Invariant 3: the initial contents first; changes flow once they are all sent.
+        let changes = if state.initial_done || adds.is_empty() { changes } else { Vec::new() };
+        let total = adds.len() + changes.len() + removals.len();
+        out.more_available = total > window;
+        let mut budget = window;
+        let take_adds: Vec<_> = adds.into_iter().take(budget).collect();
+        budget -= take_adds.len();
+        let take_changes: Vec<_> = changes.into_iter().take(budget).collect();
+        budget -= take_changes.len();
+        let take_removals: Vec<_> = removals.into_iter().take(budget).collect();
+
+        let ids: Vec<ItemId> = take_adds.iter().chain(take_changes.iter()).map(|it| it.id).collect();
+        let full = store.items_full(account, &ids)?;
+        let by_id: HashMap<ItemId, &easd_store::FullItem> = full.iter().map(|f| (f.item.id, f)).collect();
+        let prefs = &options.body_preferences;
+        for (it, is_add) in take_adds.iter().map(|i| (i, true)).chain(take_changes.iter().map(|i| (i, false))) {
+            // An item deleted between the listing and the read is reported next time.
+            let Some(f) = by_id.get(&it.id) else { continue };
+            let data = render_item(f, prefs, ctx.version);
+            state.known.insert(it.server_id.clone(), f.item.modseq.0);
+            out.commands.push(if is_add {
+                ServerCommand::Add { server_id: it.server_id.clone(), application_data: data }
+            } else {
+                ServerCommand::Change { server_id: it.server_id.clone(), application_data: data }
+            });
+        }
+        for r in take_removals {
+            state.known.remove(r.server_id());
+            out.commands.push(r);
+        }
+        if !state.initial_done && !out.more_available {
+            state.initial_done = true;
+        }
+        unchanged &= out.commands.is_empty();
+    }
+    state.snapshot = listing.modseq.0.max(state.snapshot);
+    if unchanged && !replayed_adds.is_empty() {
+        unchanged = false;
+    }
+    // Nothing to tell and nothing done: the key stays (no state write on an idle poll).
+    let new_key = if unchanged { key } else { key + 1 };
+    if !unchanged {
+        state.save(store, pid, collection, new_key)?;
+    }
+    out.sync_key = new_key.to_string();
+    Ok(out)
+}
+
+fn render_item(item: &easd_store::FullItem, prefs: &[BodyPreference], version: ProtocolVersion) -> easd_wbxml::Element {
+    email::render(item, prefs, version).to_application_data(version)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn apply_client_command(
+    store: &dyn Store,
+    account: easd_store::AccountId,
+    folder: &Folder,
+    request: &SyncCollectionRequest,
+    options: &SyncOptions,
+    state: &mut CollectionState,
+    replayed_adds: &HashMap<String, String>,
+    command: &ClientCommand,
+    ctx: &SyncContext,
+    touched: &mut Vec<i64>,
+) -> Result<Option<ClientCommandResponse>, EngineError> {
+    let find = |server_id: &str| -> Result<Option<easd_store::Item>, EngineError> {
+        Ok(store
+            .item_by_server_id(account, server_id)?
+            .filter(|i| i.folder == folder.id))
+    };
+    Ok(match command {
+        ClientCommand::Add { client_id, class, application_data, .. } => {
+            if let Some(server_id) = replayed_adds.get(client_id) {
+                state.client_adds.push((client_id.clone(), server_id.clone()));
+                return Ok(Some(ClientCommandResponse::Add {
+                    class: class.clone(),
+                    client_id: client_id.clone(),
+                    server_id: Some(server_id.clone()),
+                    status: SyncStatus::Success,
+                    application_data: None,
+                }));
+            }
+            match crate::drafts::add_draft(store, account, folder, application_data, ctx.now) {
+                Ok(item) => {
+                    touched.push(folder.id.0);
+                    state.known.insert(item.server_id.clone(), item.modseq.0);
+                    state.client_adds.push((client_id.clone(), item.server_id.clone()));
+                    Some(ClientCommandResponse::Add {
+                        class: class.clone(),
+                        client_id: client_id.clone(),
+                        server_id: Some(item.server_id),
+                        status: SyncStatus::Success,
+                        application_data: None,
+                    })
+                }
+                Err(status) => Some(ClientCommandResponse::Add {
+                    class: class.clone(),
+                    client_id: client_id.clone(),
+                    server_id: None,
+                    status,
+                    application_data: None,
+                }),
+            }
+        }
+        ClientCommand::Change { server_id, application_data, .. } => {
+            let Some(item) = find(server_id)? else {
+                return Ok(Some(ClientCommandResponse::Change {
+                    server_id: server_id.clone(),
+                    status: SyncStatus::ObjectNotFound,
+                    application_data: None,
+                }));
+            };
+            let Ok(change) = EmailChange::parse(application_data) else {
+                return Ok(Some(ClientCommandResponse::Change {
+                    server_id: server_id.clone(),
+                    status: SyncStatus::ClientServerConversionError,
+                    application_data: None,
+                }));
+            };
+            // MS-ASCMD 2.2.3.34 Conflict: 1 (the default) lets the server's newer version
+            // win; 0 lets the client's change through.
+            let server_newer = state.known.get(server_id).is_some_and(|seen| *seen < item.modseq.0);
+            if server_newer && options.conflict.unwrap_or(1) == 1 {
+                return Ok(Some(ClientCommandResponse::Change {
+                    server_id: server_id.clone(),
+                    status: SyncStatus::Conflict,
+                    application_data: None,
+                }));
+            }
+            let flag_status = change.flag.as_ref().map(|f| match f {
+                Some(flag) if !flag.is_cleared() => flag.status.map(|s| i32::from(s.code())).unwrap_or(2),
+                _ => 0,
+            });
+            let updated = store.update_item(
+                account,
+                item.id,
+                &ItemChange { read: change.read, flag_status, categories: change.categories, ..Default::default() },
+            )?;
+            if updated.modseq != item.modseq {
+                touched.push(folder.id.0);
+            }
+            if !server_newer {
+                state.known.insert(server_id.clone(), updated.modseq.0);
+            }
+            None
+        }
+        ClientCommand::Delete { server_id } => {
+            let Some(item) = find(server_id)? else {
+                // Already gone: the client's wish is met; drop it from what it has.
+                if state.known.remove(server_id).is_some() {
+                    return Ok(None);
+                }
+                return Ok(Some(ClientCommandResponse::Delete {
+                    server_id: server_id.clone(),
+                    status: SyncStatus::ObjectNotFound,
+                }));
+            };
+            // MS-ASCMD 2.2.3.44 DeletesAsMoves: absent means true.
+            let as_move = request.deletes_as_moves.unwrap_or(true) && folder.folder_type != folder_type::DELETED_ITEMS;
+            let trash = if as_move { store.default_folder(account, folder_type::DELETED_ITEMS)? } else { None };
+            match trash {
+                Some(trash) => {
+                    store.move_item(account, item.id, trash.id)?;
+                    touched.push(trash.id.0);
+                }
+                None => store.delete_item(account, item.id)?,
+            }
+            touched.push(folder.id.0);
+            state.known.remove(server_id);
+            None
+        }
+        ClientCommand::Fetch { server_id } => {
+            let Some(item) = find(server_id)? else {
+                return Ok(Some(ClientCommandResponse::Fetch {
+                    server_id: server_id.clone(),
+                    status: SyncStatus::ObjectNotFound,
+                    application_data: None,
+                }));
+            };
+            let full = store.items_full(account, &[item.id])?;
+            let Some(f) = full.first() else {
+                return Ok(Some(ClientCommandResponse::Fetch {
+                    server_id: server_id.clone(),
+                    status: SyncStatus::ObjectNotFound,
+                    application_data: None,
+                }));
+            };
+            // A Fetch asks for the whole item: the preferences without truncation.
+            let prefs: Vec<BodyPreference> = options
+                .body_preferences
+                .iter()
+                .map(|p| BodyPreference { truncation_size: None, all_or_none: false, ..p.clone() })
+                .collect();
+            Some(ClientCommandResponse::Fetch {
+                server_id: server_id.clone(),
+                status: SyncStatus::Success,
+                application_data: Some(render_item(f, &prefs, ctx.version)),
+            })
+        }
+    })
+}
+
+impl Engine {
+    /// True when a watched folder has changes the device has not synced (Ping's check
+    /// before it parks, and after a wake-up: the store is the truth, invariant 6).
+    pub async fn folder_has_changes(&self, partnership: &Partnership, folder: &Folder) -> Result<bool, EngineError> {
+        let pid = partnership.id;
+        let account = partnership.account;
+        let folder = folder.clone();
+        self.blocking(move |store| {
+            let Some((_, blob)) = store.latest_sync_state(pid, &folder.server_id)? else {
+                // Never synced: nothing to announce until the device syncs it.
+                return Ok(false);
+            };
+            let state: CollectionState = serde_json::from_slice(&blob).unwrap_or_default();
+            let now = store.folder_modseq(account, folder.id)?;
+            Ok(now.0 > state.snapshot)
+        })
+        .await
+    }
+}
+
+/// The sync-state collection that keeps a device's last full Sync request.
+const CACHED_REQUEST: &str = "sync:request";
+
+/// Merging an empty or partial request with the cached one (MS-ASCMD 2.2.3.124 Partial).
+pub trait MergeCached {
+    fn merge_cached(&mut self, cached: easd_protocol::commands::sync::SyncRequest);
+}
+
+impl MergeCached for easd_protocol::commands::sync::SyncRequest {
+    fn merge_cached(&mut self, cached: easd_protocol::commands::sync::SyncRequest) {
+        let mut merged = Vec::with_capacity(cached.collections.len());
+        for mut c in cached.collections {
+            match self.collections.iter().position(|n| n.collection_id == c.collection_id) {
+                Some(i) => merged.push(self.collections.remove(i)),
+                None => {
+                    c.commands.clear();
+                    merged.push(c);
+                }
+            }
+        }
+        merged.append(&mut self.collections);
+        self.collections = merged;
+        self.wait = self.wait.or(cached.wait);
+        self.heartbeat_interval = self.heartbeat_interval.or(cached.heartbeat_interval);
+        self.window_size = self.window_size.or(cached.window_size);
+    }
+}
+
+impl Engine {
+    /// Keeps a full Sync request (without its commands) for later empty requests.
+    pub async fn cache_sync_request(
+        &self,
+        partnership: &Partnership,
+        request: &easd_protocol::commands::sync::SyncRequest,
+    ) -> Result<(), EngineError> {
+        let mut request = request.clone();
+        for c in &mut request.collections {
+            c.commands.clear();
+        }
+        let blob = easd_wbxml::encode(&request.to_element());
+        let pid = partnership.id;
+        self.blocking(move |store| {
+            if store.sync_state(pid, CACHED_REQUEST, 1)?.as_deref() != Some(blob.as_slice()) {
+                store.put_sync_state(pid, CACHED_REQUEST, 1, &blob)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// The cached request with each collection's newest sync key.
+    pub async fn cached_sync_request(
+        &self,
+        partnership: &Partnership,
+    ) -> Result<Option<easd_protocol::commands::sync::SyncRequest>, EngineError> {
+        let pid = partnership.id;
+        self.blocking(move |store| {
+            let Some(blob) = store.sync_state(pid, CACHED_REQUEST, 1)? else { return Ok(None) };
+            let Ok(root) = easd_wbxml::decode(&blob) else { return Ok(None) };
+            let Ok(mut request) = easd_protocol::commands::sync::SyncRequest::parse(&root) else { return Ok(None) };
+            for c in &mut request.collections {
+                if let Some((key, _)) = store.latest_sync_state(pid, &c.collection_id)? {
+                    c.sync_key = key.to_string();
+                }
+            }
+            Ok(Some(request))
+        })
+        .await
+    }
+}
