@@ -48,6 +48,7 @@ pub async fn serve(
             },
             _ = crate::listener::stopped(&mut shutdown) => break,
         };
+        let _ = stream.set_nodelay(true);
         let engine = engine.clone();
         let config = config.clone();
         tokio::spawn(async move {
@@ -80,8 +81,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
     }
 
     async fn reply(&mut self, line: &str) -> std::io::Result<()> {
-        self.stream.write_all(line.as_bytes()).await?;
-        self.stream.write_all(b"\r\n").await
+        // One write per reply: split writes meet the peer's delayed ACK and stall ~40 ms.
+        let mut bytes = Vec::with_capacity(line.len() + 2);
+        bytes.extend_from_slice(line.as_bytes());
+        bytes.extend_from_slice(b"\r\n");
+        self.stream.write_all(&bytes).await
     }
 
     /// Reads more bytes into the buffer; false at end of stream.

@@ -108,74 +108,9 @@ impl fmt::Display for SyncStatus {
     }
 }
 
-/// The FilterType values (MS-ASCMD 2.2.3.68.2): how far back items are synchronized.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum FilterType {
-    /// 0: all items (no filter).
-    NoFilter,
-    /// 1: one day back.
-    OneDay,
-    /// 2: three days back.
-    ThreeDays,
-    /// 3: one week back.
-    OneWeek,
-    /// 4: two weeks back.
-    TwoWeeks,
-    /// 5: one month back.
-    OneMonth,
-    /// 6: three months back (calendar only).
-    ThreeMonths,
-    /// 7: six months back (calendar only).
-    SixMonths,
-    /// 8: incomplete tasks only (tasks only).
-    IncompleteTasks,
-}
-
-impl FilterType {
-    pub const fn code(self) -> u8 {
-        match self {
-            FilterType::NoFilter => 0,
-            FilterType::OneDay => 1,
-            FilterType::ThreeDays => 2,
-            FilterType::OneWeek => 3,
-            FilterType::TwoWeeks => 4,
-            FilterType::OneMonth => 5,
-            FilterType::ThreeMonths => 6,
-            FilterType::SixMonths => 7,
-            FilterType::IncompleteTasks => 8,
-        }
-    }
-
-    pub fn from_code(code: u8) -> Option<Self> {
-        Some(match code {
-            0 => FilterType::NoFilter,
-            1 => FilterType::OneDay,
-            2 => FilterType::ThreeDays,
-            3 => FilterType::OneWeek,
-            4 => FilterType::TwoWeeks,
-            5 => FilterType::OneMonth,
-            6 => FilterType::ThreeMonths,
-            7 => FilterType::SixMonths,
-            8 => FilterType::IncompleteTasks,
-            _ => return None,
-        })
-    }
-
-    /// The number of days back the filter reaches (`None` for no date filter: NoFilter and
-    /// IncompleteTasks).
-    pub const fn days(self) -> Option<u32> {
-        match self {
-            FilterType::NoFilter | FilterType::IncompleteTasks => None,
-            FilterType::OneDay => Some(1),
-            FilterType::ThreeDays => Some(3),
-            FilterType::OneWeek => Some(7),
-            FilterType::TwoWeeks => Some(14),
-            FilterType::OneMonth => Some(31),
-            FilterType::ThreeMonths => Some(92),
-            FilterType::SixMonths => Some(184),
-        }
-    }
-}
+/// FilterType (MS-ASCMD 2.2.3.69.2): one definition, shared with GetItemEstimate and
+/// Provision.
+pub use crate::values::FilterType;
 
 /// A Sync request (MS-ASCMD 2.2.1.21).
 ///
