@@ -8,11 +8,16 @@ pub mod content;
 pub mod delivery;
 pub mod devices;
 pub mod drafts;
+pub mod estimate;
 pub mod folders;
+pub mod item_operations;
+pub mod move_items;
 pub mod ping;
 pub mod push;
 pub mod recipients;
+pub mod search;
 pub mod settings;
+pub mod submission;
 pub mod sync;
 
 pub use push::{PushHub, Wake, Watch};
@@ -59,11 +64,18 @@ pub struct Engine {
     store: Arc<dyn Store>,
     pub hub: Arc<PushHub>,
     pub settings: EngineSettings,
+    /// ClientIds of recent SendMail/SmartReply/SmartForward (MS-ASCMD 2.2.3.28.1).
+    pub(crate) recent_submissions: submission::RecentSubmissions,
 }
 
 impl Engine {
     pub fn new(store: Arc<dyn Store>, settings: EngineSettings) -> Arc<Engine> {
-        Arc::new(Engine { store, hub: Arc::new(PushHub::new()), settings })
+        Arc::new(Engine {
+            store,
+            hub: Arc::new(PushHub::new()),
+            settings,
+            recent_submissions: Default::default(),
+        })
     }
 
     /// Opens (or creates) the embedded store in `data_dir`.
@@ -93,9 +105,9 @@ impl Engine {
                 let folders: Vec<i64> = c.folders.iter().map(|f| f.0).collect();
                 self.hub.changed(c.account.0, &folders);
             }
-            for p in c.partnerships {
-                self.hub.supersede(c.account.0, p.0);
-            }
+            // Partnership events are not acted on here: the device's own Provision makes
+            // them too, and ending its Ping for that would be wrong. Admin actions (block,
+            // wipe) will supersede the device's Ping explicitly.
         }
     }
 

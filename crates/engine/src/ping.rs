@@ -68,10 +68,13 @@ impl Engine {
                         return Ok(WaitOutcome::Changed(changed));
                     }
                 }
-                Wake::Hierarchy if request.watch_hierarchy => return Ok(WaitOutcome::HierarchyChanged),
                 Wake::Hierarchy => {
                     let ids: Vec<i64> = request.folders.iter().map(|f| f.id.0).collect();
                     watch = self.hub.watch(account, partnership.id.0, ids);
+                    // A hint too: only a hierarchy the device has not synced counts.
+                    if request.watch_hierarchy && !self.hierarchy_is_current(partnership).await? {
+                        return Ok(WaitOutcome::HierarchyChanged);
+                    }
                 }
                 Wake::Superseded | Wake::Shutdown => return Ok(WaitOutcome::Ended),
             }
