@@ -9,7 +9,9 @@
 //! 2.2.3.177.18).
 
 use base64::Engine as _;
-use easd_protocol::commands::validate_cert::{ValidateCertRequest, ValidateCertResponse, ValidateCertStatus};
+use easd_protocol::commands::validate_cert::{
+    ValidateCertRequest, ValidateCertResponse, ValidateCertStatus,
+};
 
 /// The validity period of an X.509 certificate (RFC 5280 4.1.2.5), in unix seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,7 +31,9 @@ fn der_tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
         if n == 0 || n > 4 || rest.len() < n {
             return None;
         }
-        let len = rest[..n].iter().fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
+        let len = rest[..n]
+            .iter()
+            .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
         (len, &rest[n..])
     };
     if rest.len() < len {
@@ -63,8 +67,12 @@ fn der_time(tag: u8, content: &[u8]) -> Option<i64> {
 /// The validity period of a DER certificate, or None if it is not one.
 pub fn certificate_validity(der: &[u8]) -> Option<Validity> {
     // Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue }
-    let (0x30, cert, _) = der_tlv(der)? else { return None };
-    let (0x30, tbs, _) = der_tlv(cert)? else { return None };
+    let (0x30, cert, _) = der_tlv(der)? else {
+        return None;
+    };
+    let (0x30, tbs, _) = der_tlv(cert)? else {
+        return None;
+    };
     // TBSCertificate ::= SEQUENCE { [0] version OPTIONAL, serialNumber, signature, issuer,
     //                               validity, ... }
     let mut rest = tbs;
@@ -72,10 +80,18 @@ pub fn certificate_validity(der: &[u8]) -> Option<Validity> {
     if tag == 0xa0 {
         rest = after;
     }
-    let (0x02, _, rest) = der_tlv(rest)? else { return None };
-    let (0x30, _, rest) = der_tlv(rest)? else { return None };
-    let (0x30, _, rest) = der_tlv(rest)? else { return None };
-    let (0x30, validity, _) = der_tlv(rest)? else { return None };
+    let (0x02, _, rest) = der_tlv(rest)? else {
+        return None;
+    };
+    let (0x30, _, rest) = der_tlv(rest)? else {
+        return None;
+    };
+    let (0x30, _, rest) = der_tlv(rest)? else {
+        return None;
+    };
+    let (0x30, validity, _) = der_tlv(rest)? else {
+        return None;
+    };
     let (t1, before, rest) = der_tlv(validity)?;
     let (t2, after, _) = der_tlv(rest)?;
     Some(Validity {
@@ -86,13 +102,18 @@ pub fn certificate_validity(der: &[u8]) -> Option<Validity> {
 
 /// The Status of one certificate (base64 of DER, as the request carries it) at `now`.
 pub fn certificate_status(base64_der: &str, now: i64) -> ValidateCertStatus {
-    let cleaned: String = base64_der.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let cleaned: String = base64_der
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace())
+        .collect();
     let Ok(der) = base64::engine::general_purpose::STANDARD.decode(cleaned) else {
         return ValidateCertStatus::MissingOrIncorrectInformation;
     };
     match certificate_validity(&der) {
         None => ValidateCertStatus::MissingOrIncorrectInformation,
-        Some(v) if now < v.not_before || now > v.not_after => ValidateCertStatus::ExpiredOrNotYetValid,
+        Some(v) if now < v.not_before || now > v.not_after => {
+            ValidateCertStatus::ExpiredOrNotYetValid
+        }
         // No trust anchors: no issuer is trusted.
         Some(_) => ValidateCertStatus::UntrustedSource,
     }
@@ -156,7 +177,12 @@ mod tests {
         let v = certificate_validity(&der).unwrap();
         assert_eq!(v.not_before, 1_577_836_800);
         assert_eq!(v.not_after, 2_524_608_000);
-        let v1 = certificate_validity(&certificate((0x17, "991231235959Z"), (0x17, "491231235959Z"), false)).unwrap();
+        let v1 = certificate_validity(&certificate(
+            (0x17, "991231235959Z"),
+            (0x17, "491231235959Z"),
+            false,
+        ))
+        .unwrap();
         assert_eq!(v1.not_before, 946_684_799);
         assert!(certificate_validity(&der[..der.len() - 1]).is_none());
         assert!(certificate_validity(b"\x30\x00").is_none());
@@ -165,9 +191,21 @@ mod tests {
     #[test]
     fn statuses() {
         let now = 1_800_000_000; // 2027
-        let valid = b64(&certificate((0x17, "200101000000Z"), (0x18, "20500101000000Z"), true));
-        let expired = b64(&certificate((0x17, "100101000000Z"), (0x17, "200101000000Z"), true));
-        let future = b64(&certificate((0x17, "400101000000Z"), (0x17, "450101000000Z"), true));
+        let valid = b64(&certificate(
+            (0x17, "200101000000Z"),
+            (0x18, "20500101000000Z"),
+            true,
+        ));
+        let expired = b64(&certificate(
+            (0x17, "100101000000Z"),
+            (0x17, "200101000000Z"),
+            true,
+        ));
+        let future = b64(&certificate(
+            (0x17, "400101000000Z"),
+            (0x17, "450101000000Z"),
+            true,
+        ));
         let request = ValidateCertRequest {
             certificate_chain: Vec::new(),
             certificates: vec![valid, expired, future, "not base64!".into(), b64(b"hello")],

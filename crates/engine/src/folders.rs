@@ -185,7 +185,11 @@ fn hierarchy_state(
     };
     let state: Option<HierarchyState> = load_state(store, partnership, HIERARCHY, key)?;
     if state.is_none() {
-        tracing::info!(partnership = partnership.0, key, "hierarchy key unknown to a folder command");
+        tracing::info!(
+            partnership = partnership.0,
+            key,
+            "hierarchy key unknown to a folder command"
+        );
     }
     Ok(state.map(|s| (key, s)))
 }
@@ -216,8 +220,11 @@ impl Engine {
     ) -> Result<FolderCreateOutcome, EngineError> {
         let pid = partnership.id;
         let account = partnership.account;
-        let (sync_key, parent_id, display_name) =
-            (sync_key.to_owned(), parent_id.to_owned(), display_name.to_owned());
+        let (sync_key, parent_id, display_name) = (
+            sync_key.to_owned(),
+            parent_id.to_owned(),
+            display_name.to_owned(),
+        );
         let outcome = self
             .blocking(move |store| {
                 let Some((key, mut state)) = hierarchy_state(store, pid, &sync_key)? else {
@@ -231,7 +238,9 @@ impl Engine {
                     match store.folder_by_server_id(account, &parent_id)? {
                         None => return Ok(Err(FolderCreateStatus::ParentNotFound)),
                         // Status 3: the parent is the Recipient information folder.
-                        Some(p) if p.folder_type == easd_store::folder_type::RECIPIENT_INFO_CACHE => {
+                        Some(p)
+                            if p.folder_type == easd_store::folder_type::RECIPIENT_INFO_CACHE =>
+                        {
                             return Ok(Err(FolderCreateStatus::SpecialFolder))
                         }
                         Some(_) => {}
@@ -245,12 +254,26 @@ impl Engine {
                 ) {
                     Ok(f) => f,
                     Err(StoreError::AlreadyExists(_)) => {
-                        return Ok(resent_create(store, pid, account, key, &state, &parent_id, &display_name)?
-                            .ok_or(FolderCreateStatus::FolderExists));
+                        return Ok(resent_create(
+                            store,
+                            pid,
+                            account,
+                            key,
+                            &state,
+                            &parent_id,
+                            &display_name,
+                        )?
+                        .ok_or(FolderCreateStatus::FolderExists));
                     }
-                    Err(StoreError::NotFound(_)) => return Ok(Err(FolderCreateStatus::ParentNotFound)),
-                    Err(StoreError::Invalid(_)) => return Ok(Err(FolderCreateStatus::MalformedRequest)),
-                    Err(StoreError::SpecialFolder(_)) => return Ok(Err(FolderCreateStatus::SpecialFolder)),
+                    Err(StoreError::NotFound(_)) => {
+                        return Ok(Err(FolderCreateStatus::ParentNotFound))
+                    }
+                    Err(StoreError::Invalid(_)) => {
+                        return Ok(Err(FolderCreateStatus::MalformedRequest))
+                    }
+                    Err(StoreError::SpecialFolder(_)) => {
+                        return Ok(Err(FolderCreateStatus::SpecialFolder))
+                    }
                     Err(e) => return Err(e.into()),
                 };
                 state.insert(folder.server_id.clone(), folder.modseq.0);
@@ -261,7 +284,10 @@ impl Engine {
                     parent = %folder.parent_server_id,
                     "FolderCreate"
                 );
-                Ok(Ok(FolderCreated { sync_key: (key + 1).to_string(), server_id: folder.server_id }))
+                Ok(Ok(FolderCreated {
+                    sync_key: (key + 1).to_string(),
+                    server_id: folder.server_id,
+                }))
             })
             .await?;
         if outcome.is_ok() {
@@ -282,8 +308,12 @@ impl Engine {
     ) -> Result<FolderUpdateOutcome, EngineError> {
         let pid = partnership.id;
         let account = partnership.account;
-        let (sync_key, server_id, parent_id, display_name) =
-            (sync_key.to_owned(), server_id.to_owned(), parent_id.to_owned(), display_name.to_owned());
+        let (sync_key, server_id, parent_id, display_name) = (
+            sync_key.to_owned(),
+            server_id.to_owned(),
+            parent_id.to_owned(),
+            display_name.to_owned(),
+        );
         let outcome = self
             .blocking(move |store| {
                 let Some((key, mut state)) = hierarchy_state(store, pid, &sync_key)? else {
@@ -302,18 +332,23 @@ impl Engine {
                 {
                     return Ok(Err(FolderUpdateStatus::ParentNotFound));
                 }
-                let updated = match store.update_folder(account, folder.id, &parent_id, &display_name) {
-                    Ok(f) => f,
-                    Err(StoreError::SpecialFolder(_) | StoreError::AlreadyExists(_)) => {
-                        return Ok(Err(FolderUpdateStatus::FolderExists))
-                    }
-                    Err(StoreError::NotFound("parent folder")) => {
-                        return Ok(Err(FolderUpdateStatus::ParentNotFound))
-                    }
-                    Err(StoreError::NotFound(_)) => return Ok(Err(FolderUpdateStatus::FolderNotFound)),
-                    Err(StoreError::Invalid(_)) => return Ok(Err(FolderUpdateStatus::MalformedRequest)),
-                    Err(e) => return Err(e.into()),
-                };
+                let updated =
+                    match store.update_folder(account, folder.id, &parent_id, &display_name) {
+                        Ok(f) => f,
+                        Err(StoreError::SpecialFolder(_) | StoreError::AlreadyExists(_)) => {
+                            return Ok(Err(FolderUpdateStatus::FolderExists))
+                        }
+                        Err(StoreError::NotFound("parent folder")) => {
+                            return Ok(Err(FolderUpdateStatus::ParentNotFound))
+                        }
+                        Err(StoreError::NotFound(_)) => {
+                            return Ok(Err(FolderUpdateStatus::FolderNotFound))
+                        }
+                        Err(StoreError::Invalid(_)) => {
+                            return Ok(Err(FolderUpdateStatus::MalformedRequest))
+                        }
+                        Err(e) => return Err(e.into()),
+                    };
                 state.insert(updated.server_id.clone(), updated.modseq.0);
                 save_state(store, pid, HIERARCHY, key + 1, &state)?;
                 let changed = updated.modseq != folder.modseq;
@@ -404,7 +439,10 @@ fn resent_create(
     });
     Ok(existing
         .filter(|f| answered.contains_key(&f.server_id) && !state.contains_key(&f.server_id))
-        .map(|f| FolderCreated { sync_key: (key + 1).to_string(), server_id: f.server_id }))
+        .map(|f| FolderCreated {
+            sync_key: (key + 1).to_string(),
+            server_id: f.server_id,
+        }))
 }
 
 #[cfg(test)]
@@ -418,7 +456,10 @@ mod tests {
         let engine = Engine::open(dir.path(), EngineSettings::default()).unwrap();
         let (p1, p2) = engine
             .blocking(|store| {
-                let a = store.create_account("dana@example.com", "$argon2id$v=19$m=8,t=1,p=1$c2FsdA$aGFzaA")?;
+                let a = store.create_account(
+                    "dana@example.com",
+                    "$argon2id$v=19$m=8,t=1,p=1$c2FsdA$aGFzaA",
+                )?;
                 Ok((
                     store.create_partnership(a.id, "DEV1", "test", "ua")?,
                     store.create_partnership(a.id, "DEV2", "test", "ua")?,
@@ -442,11 +483,20 @@ mod tests {
         let initial = sync(&engine, &p1, "0").await;
         assert_eq!(initial.sync_key, "1");
         let other = sync(&engine, &p2, "0").await;
-        let inbox = initial.adds.iter().find(|f| f.folder_type == 2).unwrap().server_id.clone();
+        let inbox = initial
+            .adds
+            .iter()
+            .find(|f| f.folder_type == 2)
+            .unwrap()
+            .server_id
+            .clone();
 
         // Status 9 for a key the device never had, and for "0".
         for key in ["0", "7", "x"] {
-            let r = engine.folder_create(&p1, key, "0", "Archive", FolderType::UserCreatedMail).await.unwrap();
+            let r = engine
+                .folder_create(&p1, key, "0", "Archive", FolderType::UserCreatedMail)
+                .await
+                .unwrap();
             assert_eq!(r, Err(FolderCreateStatus::InvalidSyncKey));
         }
         let created = engine
@@ -456,7 +506,10 @@ mod tests {
             .unwrap();
         assert_eq!(created.sync_key, "2");
         // The answer was lost and the request comes again: the same answer.
-        let again = engine.folder_create(&p1, "1", "0", "Archive", FolderType::UserCreatedMail).await.unwrap();
+        let again = engine
+            .folder_create(&p1, "1", "0", "Archive", FolderType::UserCreatedMail)
+            .await
+            .unwrap();
         assert_eq!(again, Ok(created.clone()));
         // The device's own change is not echoed; another device sees it.
         let echo = sync(&engine, &p1, "2").await;
@@ -468,36 +521,61 @@ mod tests {
 
         let r = |e: FolderCreateOutcome| e.unwrap_err();
         assert_eq!(
-            r(engine.folder_create(&p1, "2", "0", "archive", FolderType::UserCreatedMail).await.unwrap()),
+            r(engine
+                .folder_create(&p1, "2", "0", "archive", FolderType::UserCreatedMail)
+                .await
+                .unwrap()),
             FolderCreateStatus::FolderExists
         );
         assert_eq!(
-            r(engine.folder_create(&p1, "2", "999", "X", FolderType::UserCreatedMail).await.unwrap()),
+            r(engine
+                .folder_create(&p1, "2", "999", "X", FolderType::UserCreatedMail)
+                .await
+                .unwrap()),
             FolderCreateStatus::ParentNotFound
         );
         assert_eq!(
-            r(engine.folder_create(&p1, "2", "0", "X", FolderType::Inbox).await.unwrap()),
+            r(engine
+                .folder_create(&p1, "2", "0", "X", FolderType::Inbox)
+                .await
+                .unwrap()),
             FolderCreateStatus::MalformedRequest
         );
 
         // FolderUpdate: rename; special folders answer 2, unknown ones 4, unknown parents 5.
-        let key = engine.folder_update(&p1, "2", &created.server_id, "0", "Old").await.unwrap().unwrap();
+        let key = engine
+            .folder_update(&p1, "2", &created.server_id, "0", "Old")
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(key, "3");
         assert!(sync(&engine, &p1, "3").await.updates.is_empty());
         assert_eq!(
-            engine.folder_update(&p1, "3", &inbox, "0", "Renamed").await.unwrap(),
+            engine
+                .folder_update(&p1, "3", &inbox, "0", "Renamed")
+                .await
+                .unwrap(),
             Err(FolderUpdateStatus::FolderExists)
         );
         assert_eq!(
-            engine.folder_update(&p1, "3", "999", "0", "X").await.unwrap(),
+            engine
+                .folder_update(&p1, "3", "999", "0", "X")
+                .await
+                .unwrap(),
             Err(FolderUpdateStatus::FolderNotFound)
         );
         assert_eq!(
-            engine.folder_update(&p1, "3", &created.server_id, "999", "X").await.unwrap(),
+            engine
+                .folder_update(&p1, "3", &created.server_id, "999", "X")
+                .await
+                .unwrap(),
             Err(FolderUpdateStatus::ParentNotFound)
         );
         assert_eq!(
-            engine.folder_update(&p1, "3", &created.server_id, &created.server_id, "X").await.unwrap(),
+            engine
+                .folder_update(&p1, "3", &created.server_id, &created.server_id, "X")
+                .await
+                .unwrap(),
             Err(FolderUpdateStatus::MalformedRequest)
         );
 
@@ -506,10 +584,25 @@ mod tests {
             engine.folder_delete(&p1, "3", &inbox).await.unwrap(),
             Err(FolderDeleteStatus::SpecialFolder)
         );
-        assert_eq!(engine.folder_delete(&p1, "3", &created.server_id).await.unwrap(), Ok("4".into()));
-        assert_eq!(engine.folder_delete(&p1, "3", &created.server_id).await.unwrap(), Ok("4".into()));
         assert_eq!(
-            engine.folder_delete(&p1, "4", &created.server_id).await.unwrap(),
+            engine
+                .folder_delete(&p1, "3", &created.server_id)
+                .await
+                .unwrap(),
+            Ok("4".into())
+        );
+        assert_eq!(
+            engine
+                .folder_delete(&p1, "3", &created.server_id)
+                .await
+                .unwrap(),
+            Ok("4".into())
+        );
+        assert_eq!(
+            engine
+                .folder_delete(&p1, "4", &created.server_id)
+                .await
+                .unwrap(),
             Err(FolderDeleteStatus::FolderNotFound)
         );
         let after = sync(&engine, &p1, "4").await;

@@ -43,7 +43,7 @@ pub fn parse_eas_datetime(text: &str) -> Option<OffsetDateTime> {
 /// 30 minutes, or longer than [`MAX_AVAILABILITY_DAYS`]).
 fn free_busy_slots(start: OffsetDateTime, end: OffsetDateTime) -> Option<usize> {
     let span = (end - start).whole_seconds();
-    if span < SLOT_SECONDS || span > MAX_AVAILABILITY_DAYS * 24 * 3600 {
+    if !(SLOT_SECONDS..=MAX_AVAILABILITY_DAYS * 24 * 3600).contains(&span) {
         return None;
     }
     usize::try_from((span + SLOT_SECONDS - 1) / SLOT_SECONDS).ok()
@@ -80,7 +80,7 @@ pub fn matching_accounts<'a>(accounts: &'a [Account], to: &str) -> Vec<&'a Accou
     }
     let exact: Vec<&Account> = accounts
         .iter()
-        .filter(|a| a.email == q || a.aliases.iter().any(|x| *x == q))
+        .filter(|a| a.email == q || a.aliases.contains(&q))
         .collect();
     if !exact.is_empty() {
         return exact;
@@ -97,7 +97,8 @@ pub fn matching_accounts<'a>(accounts: &'a [Account], to: &str) -> Vec<&'a Accou
         .filter_map(|a| {
             let name = display_name(a).to_lowercase();
             let addresses = std::iter::once(&a.email).chain(a.aliases.iter());
-            let mut prefix = name.starts_with(&q) || name.split_whitespace().any(|w| w.starts_with(&q));
+            let mut prefix =
+                name.starts_with(&q) || name.split_whitespace().any(|w| w.starts_with(&q));
             let mut part = name.contains(&q);
             for addr in addresses {
                 prefix |= addr.starts_with(&q);
@@ -111,7 +112,10 @@ pub fn matching_accounts<'a>(accounts: &'a [Account], to: &str) -> Vec<&'a Accou
 }
 
 /// Answers a ResolveRecipients request against `accounts`.
-pub fn resolve(accounts: &[Account], request: &ResolveRecipientsRequest) -> ResolveRecipientsResponse {
+pub fn resolve(
+    accounts: &[Account],
+    request: &ResolveRecipientsRequest,
+) -> ResolveRecipientsResponse {
     let options = &request.options;
     // MS-ASCMD StartTime/EndTime (ResolveRecipients): an invalid value, or a window the
     // server does not answer, is Status 5 for the whole command.
@@ -123,7 +127,11 @@ pub fn resolve(accounts: &[Account], request: &ResolveRecipientsRequest) -> Reso
                 .and_then(|(start, end)| free_busy_slots(start, end));
             match slots {
                 Some(n) => Some("0".repeat(n)),
-                None => return ResolveRecipientsResponse::status(ResolveRecipientsStatus::ProtocolError),
+                None => {
+                    return ResolveRecipientsResponse::status(
+                        ResolveRecipientsStatus::ProtocolError,
+                    )
+                }
             }
         }
     };
@@ -133,7 +141,9 @@ pub fn resolve(accounts: &[Account], request: &ResolveRecipientsRequest) -> Reso
     );
     let max_ambiguous = options
         .max_ambiguous_recipients
-        .map_or(DEFAULT_MAX_AMBIGUOUS, |m| usize::try_from(m).unwrap_or(usize::MAX));
+        .map_or(DEFAULT_MAX_AMBIGUOUS, |m| {
+            usize::try_from(m).unwrap_or(usize::MAX)
+        });
     let responses = request
         .to
         .iter()
@@ -186,7 +196,11 @@ pub fn resolve(accounts: &[Account], request: &ResolveRecipientsRequest) -> Reso
                 many => {
                     // Status 2: the suggestions are all listed; 3: only the first
                     // MaxAmbiguousRecipients are. RecipientCount tells how many exist.
-                    let listed: Vec<Recipient> = many.iter().take(max_ambiguous).map(|a| recipient(a)).collect();
+                    let listed: Vec<Recipient> = many
+                        .iter()
+                        .take(max_ambiguous)
+                        .map(|a| recipient(a))
+                        .collect();
                     ResolveRecipientsResult {
                         to: to.clone(),
                         status: if listed.len() < many.len() {
@@ -201,7 +215,10 @@ pub fn resolve(accounts: &[Account], request: &ResolveRecipientsRequest) -> Reso
             }
         })
         .collect();
-    ResolveRecipientsResponse { status: ResolveRecipientsStatus::Success, responses }
+    ResolveRecipientsResponse {
+        status: ResolveRecipientsStatus::Success,
+        responses,
+    }
 }
 
 impl Engine {
@@ -218,7 +235,9 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use easd_protocol::commands::resolve_recipients::{AvailabilityRequest, ResolveRecipientsOptions};
+    use easd_protocol::commands::resolve_recipients::{
+        AvailabilityRequest, ResolveRecipientsOptions,
+    };
     use easd_store::AccountId;
 
     fn account(id: i64, email: &str, name: &str, aliases: &[&str]) -> Account {
@@ -243,14 +262,20 @@ mod tests {
     }
 
     fn request(to: &[&str], options: ResolveRecipientsOptions) -> ResolveRecipientsRequest {
-        ResolveRecipientsRequest { to: to.iter().map(|t| t.to_string()).collect(), options }
+        ResolveRecipientsRequest {
+            to: to.iter().map(|t| t.to_string()).collect(),
+            options,
+        }
     }
 
     #[test]
     fn exact_address_alias_and_name() {
         let d = directory();
         let emails = |to: &str| -> Vec<String> {
-            matching_accounts(&d, to).iter().map(|a| a.email.clone()).collect()
+            matching_accounts(&d, to)
+                .iter()
+                .map(|a| a.email.clone())
+                .collect()
         };
         assert_eq!(emails("BOB@example.com"), ["bob@example.com"]);
         assert_eq!(emails("Robert <robert@example.com>"), ["bob@example.com"]);
@@ -258,7 +283,10 @@ mod tests {
         assert_eq!(emails("alice archer"), ["alice@example.com"]);
         assert_eq!(emails("ali"), ["alice@example.com"]);
         // Prefix matches before other parts: "bob" starts bob@ and bobby@, is inside Bobson.
-        assert_eq!(emails("bob"), ["bob@example.com", "bobby@example.com", "carol@example.org"]);
+        assert_eq!(
+            emails("bob"),
+            ["bob@example.com", "bobby@example.com", "carol@example.org"]
+        );
         assert!(emails("").is_empty());
         assert!(emails("nobody@example.net").is_empty());
     }
@@ -268,10 +296,15 @@ mod tests {
         let d = directory();
         let resp = resolve(
             &d,
-            &request(&["bob@example.com", "bob", "zed"], ResolveRecipientsOptions::default()),
+            &request(
+                &["bob@example.com", "bob", "zed"],
+                ResolveRecipientsOptions::default(),
+            ),
         );
         assert_eq!(resp.status, ResolveRecipientsStatus::Success);
-        let [one, many, none] = resp.responses.as_slice() else { panic!() };
+        let [one, many, none] = resp.responses.as_slice() else {
+            panic!()
+        };
         assert_eq!(one.status, ResolveRecipientsStatus::Success);
         assert_eq!(one.recipients[0].display_name, "bob@example.com");
         assert_eq!(one.recipients[0].recipient_type, RecipientType::Gal);
@@ -284,10 +317,16 @@ mod tests {
             &d,
             &request(
                 &["bob"],
-                ResolveRecipientsOptions { max_ambiguous_recipients: Some(2), ..Default::default() },
+                ResolveRecipientsOptions {
+                    max_ambiguous_recipients: Some(2),
+                    ..Default::default()
+                },
             ),
         );
-        assert_eq!(limited.responses[0].status, ResolveRecipientsStatus::AmbiguousPartial);
+        assert_eq!(
+            limited.responses[0].status,
+            ResolveRecipientsStatus::AmbiguousPartial
+        );
         assert_eq!(limited.responses[0].recipients.len(), 2);
         assert_eq!(limited.responses[0].recipient_count, Some(3));
     }
@@ -313,7 +352,10 @@ mod tests {
         assert_eq!(c.status, ResolveRecipientsStatus::NoValidCertificate);
         assert_eq!(c.certificate_count, Some(0));
         // Ambiguous: no free/busy, no certificates.
-        assert!(resp.responses[1].recipients.iter().all(|r| r.availability.is_none() && r.certificates.is_none()));
+        assert!(resp.responses[1]
+            .recipients
+            .iter()
+            .all(|r| r.availability.is_none() && r.certificates.is_none()));
 
         for (start, end) in [
             ("yesterday", "2030-05-03T20:00:00.000Z"),
@@ -322,9 +364,16 @@ mod tests {
             ("2030-05-01T00:00:00.000Z", "2030-07-01T00:00:00.000Z"),
         ] {
             let mut o = options.clone();
-            o.availability = Some(AvailabilityRequest { start_time: start.into(), end_time: end.into() });
+            o.availability = Some(AvailabilityRequest {
+                start_time: start.into(),
+                end_time: end.into(),
+            });
             let resp = resolve(&d, &request(&["alice"], o));
-            assert_eq!(resp.status, ResolveRecipientsStatus::ProtocolError, "{start} {end}");
+            assert_eq!(
+                resp.status,
+                ResolveRecipientsStatus::ProtocolError,
+                "{start} {end}"
+            );
             assert!(resp.responses.is_empty());
         }
     }

@@ -86,7 +86,9 @@ impl StoredOof {
             self.end_time.clone_from(&set.end_time);
         }
         for m in &set.messages {
-            let slot = self.message_mut(m.audience).get_or_insert_with(StoredOofMessage::default);
+            let slot = self
+                .message_mut(m.audience)
+                .get_or_insert_with(StoredOofMessage::default);
             if let Some(enabled) = m.enabled {
                 slot.enabled = enabled;
             }
@@ -105,9 +107,10 @@ impl StoredOof {
     pub fn validate(&self) -> Result<(), SettingsStatus> {
         let times = [&self.start_time, &self.end_time];
         let mut parsed = times.iter().filter_map(|t| t.as_deref());
-        let bad_time = times
-            .iter()
-            .any(|t| t.as_deref().is_some_and(|t| parse_eas_datetime(t).is_none()));
+        let bad_time = times.iter().any(|t| {
+            t.as_deref()
+                .is_some_and(|t| parse_eas_datetime(t).is_none())
+        });
         if bad_time {
             return Err(SettingsStatus::InvalidArguments);
         }
@@ -198,7 +201,11 @@ impl Engine {
 
     /// Oof Set (MS-ASCMD 2.2.1.18): merges `set` into the stored settings. The Status of
     /// the Oof part: 1, or 5 for settings that can't work.
-    pub async fn set_oof(&self, account: AccountId, set: OofSettings) -> Result<SettingsStatus, EngineError> {
+    pub async fn set_oof(
+        &self,
+        account: AccountId,
+        set: OofSettings,
+    ) -> Result<SettingsStatus, EngineError> {
         self.blocking(move |store| {
             let mut oof: StoredOof = store
                 .oof(account)?
@@ -233,7 +240,13 @@ impl Engine {
             })
             .await?;
         let mut smtp_addresses = vec![account.email.clone()];
-        smtp_addresses.extend(account.aliases.iter().filter(|a| **a != account.email).cloned());
+        smtp_addresses.extend(
+            account
+                .aliases
+                .iter()
+                .filter(|a| **a != account.email)
+                .cloned(),
+        );
         if version < ProtocolVersion::V14_1 {
             return Ok(UserInformation::EmailAddresses(EmailAddresses {
                 smtp_addresses,
@@ -301,7 +314,11 @@ mod tests {
             state: Some(OofState::TimeBased),
             start_time: Some("2030-06-01T00:00:00.000Z".into()),
             end_time: Some("2030-06-15T00:00:00.000Z".into()),
-            messages: vec![message(OofAudience::Internal, "Away until June 15.", OofBodyType::Text)],
+            messages: vec![message(
+                OofAudience::Internal,
+                "Away until June 15.",
+                OofBodyType::Text,
+            )],
         });
         assert_eq!(oof.validate(), Ok(()));
         let json = serde_json::to_string(&oof).unwrap();
@@ -310,7 +327,10 @@ mod tests {
         assert_eq!(get.state, Some(OofState::TimeBased));
         assert_eq!(get.start_time.as_deref(), Some("2030-06-01T00:00:00.000Z"));
         assert_eq!(get.messages.len(), 3);
-        assert_eq!(get.messages[0].reply_message.as_deref(), Some("Away until June 15."));
+        assert_eq!(
+            get.messages[0].reply_message.as_deref(),
+            Some("Away until June 15.")
+        );
         assert_eq!(get.messages[0].body_type, Some(OofBodyType::Text));
         assert_eq!(get.messages[1].enabled, Some(false));
         assert_eq!(get.messages[1].reply_message, None);
@@ -321,12 +341,26 @@ mod tests {
         let mut oof = StoredOof::default();
         oof.apply(&OofSettings {
             state: Some(OofState::Global),
-            messages: vec![message(OofAudience::ExternalKnown, "Out", OofBodyType::Text)],
+            messages: vec![message(
+                OofAudience::ExternalKnown,
+                "Out",
+                OofBodyType::Text,
+            )],
             ..Default::default()
         });
-        oof.apply(&OofSettings { state: Some(OofState::Disabled), ..Default::default() });
+        oof.apply(&OofSettings {
+            state: Some(OofState::Disabled),
+            ..Default::default()
+        });
         assert_eq!(oof.state, 0);
-        assert_eq!(oof.external_known.as_ref().unwrap().reply_message.as_deref(), Some("Out"));
+        assert_eq!(
+            oof.external_known
+                .as_ref()
+                .unwrap()
+                .reply_message
+                .as_deref(),
+            Some("Out")
+        );
     }
 
     #[test]
@@ -335,8 +369,16 @@ mod tests {
         oof.apply(&OofSettings {
             state: Some(OofState::Global),
             messages: vec![
-                message(OofAudience::Internal, "<p>Away &amp; <b>offline</b></p>", OofBodyType::Html),
-                message(OofAudience::ExternalUnknown, "a < b\nline 2", OofBodyType::Text),
+                message(
+                    OofAudience::Internal,
+                    "<p>Away &amp; <b>offline</b></p>",
+                    OofBodyType::Html,
+                ),
+                message(
+                    OofAudience::ExternalUnknown,
+                    "a < b\nline 2",
+                    OofBodyType::Text,
+                ),
             ],
             ..Default::default()
         });
@@ -359,7 +401,10 @@ mod tests {
 
     #[test]
     fn time_based_needs_a_window() {
-        let mut oof = StoredOof { state: OofState::TimeBased.code(), ..Default::default() };
+        let mut oof = StoredOof {
+            state: OofState::TimeBased.code(),
+            ..Default::default()
+        };
         assert_eq!(oof.validate(), Err(SettingsStatus::InvalidArguments));
         oof.start_time = Some("2030-06-15T00:00:00.000Z".into());
         oof.end_time = Some("2030-06-01T00:00:00.000Z".into());

@@ -16,7 +16,9 @@ pub async fn handle(
 ) -> Result<CommandResponse, EngineError> {
     let response = match root.as_ref().map(ResolveRecipientsRequest::parse) {
         // Status 5: protocol error (MS-ASCMD 2.2.3.177.12).
-        None | Some(Err(_)) => ResolveRecipientsResponse::status(ResolveRecipientsStatus::ProtocolError),
+        None | Some(Err(_)) => {
+            ResolveRecipientsResponse::status(ResolveRecipientsStatus::ProtocolError)
+        }
         Some(Ok(request)) => ctx.engine().resolve_recipients(request).await?,
     };
     record.eas_status = Some(response.status.code());

@@ -46,7 +46,10 @@ pub async fn handle(
     }
     if let Some(info) = &request.device_information {
         engine
-            .set_device_information(&ctx.partnership, easd_engine::settings::device_information(info))
+            .set_device_information(
+                &ctx.partnership,
+                easd_engine::settings::device_information(info),
+            )
             .await?;
         response.device_information = Some(SettingsStatus::Success);
     }

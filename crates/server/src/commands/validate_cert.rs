@@ -4,7 +4,9 @@
 use super::{CommandResponse, Ctx};
 use crate::access_log::AccessRecord;
 use easd_engine::EngineError;
-use easd_protocol::commands::validate_cert::{ValidateCertRequest, ValidateCertResponse, ValidateCertStatus};
+use easd_protocol::commands::validate_cert::{
+    ValidateCertRequest, ValidateCertResponse, ValidateCertStatus,
+};
 use easd_wbxml::Element;
 
 pub async fn handle(
