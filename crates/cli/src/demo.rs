@@ -36,8 +36,16 @@ fn sample_messages() -> Vec<Vec<u8>> {
         .to(("Demo User", DEMO_USER))
         .subject("Your invoice (with attachment)")
         .text_body("The invoice is attached.")
-        .attachment("text/csv", "invoice.csv", "item,amount\r\nwidgets,42.00\r\n".as_bytes())
-        .attachment("application/octet-stream", "data.bin", vec![0u8, 1, 2, 3, 255]);
+        .attachment(
+            "text/csv",
+            "invoice.csv",
+            "item,amount\r\nwidgets,42.00\r\n".as_bytes(),
+        )
+        .attachment(
+            "application/octet-stream",
+            "data.bin",
+            vec![0u8, 1, 2, 3, 255],
+        );
     let reply = MessageBuilder::new()
         .from(("Renée", "renee@example.com"))
         .to(("Demo User", DEMO_USER))
@@ -98,7 +106,10 @@ pub async fn run(config: Option<&Path>, args: DemoArgs) -> anyhow::Result<ExitCo
     }
     println!("On a phone: add an Exchange account, enter the address and password, then the");
     println!("server name when asked (listen on the LAN with --https 0.0.0.0:8443).");
-    println!("Send it mail: easd --data {} deliver --to {DEMO_USER} message.eml", dir.display());
+    println!(
+        "Send it mail: easd --data {} deliver --to {DEMO_USER} message.eml",
+        dir.display()
+    );
     println!("Ctrl-C stops it.");
     crate::wait_for_signal().await;
     server.shutdown().await;

@@ -46,7 +46,10 @@ fn password_from(flag: Option<String>, stdin: bool) -> anyhow::Result<(String, b
     }
     if stdin {
         let mut line = String::new();
-        std::io::stdin().lock().read_line(&mut line).context("reading the password")?;
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("reading the password")?;
         let p = line.trim_end_matches(['\r', '\n']).to_owned();
         anyhow::ensure!(!p.is_empty(), "empty password on standard input");
         return Ok((p, false));
@@ -58,13 +61,20 @@ pub fn generate_password() -> String {
     use rand::Rng;
     const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut rng = rand::thread_rng();
-    (0..16).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect()
+    (0..16)
+        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .collect()
 }
 
 pub fn run(data: &Path, cmd: UserCommand) -> anyhow::Result<ExitCode> {
     let store = crate::open_store(data)?;
     match cmd {
-        UserCommand::Add { email, password, password_stdin, name } => {
+        UserCommand::Add {
+            email,
+            password,
+            password_stdin,
+            name,
+        } => {
             anyhow::ensure!(email.contains('@'), "{email:?} is not an email address");
             let (pw, generated) = password_from(password, password_stdin)?;
             let hash = password::hash_password(&pw);
@@ -87,7 +97,11 @@ pub fn run(data: &Path, cmd: UserCommand) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        UserCommand::Passwd { email, password, password_stdin } => {
+        UserCommand::Passwd {
+            email,
+            password,
+            password_stdin,
+        } => {
             let account = store
                 .account_by_email(&email)?
                 .with_context(|| format!("no account {email}"))?;

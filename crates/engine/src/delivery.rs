@@ -16,7 +16,10 @@ impl Engine {
     /// wakes the Pings that watch the Inbox.
     pub async fn deliver(&self, account: AccountId, raw: Vec<u8>) -> Result<Item, EngineError> {
         if raw.len() > self.settings.max_message_bytes {
-            return Err(EngineError::TooLarge { size: raw.len(), limit: self.settings.max_message_bytes });
+            return Err(EngineError::TooLarge {
+                size: raw.len(),
+                limit: self.settings.max_message_bytes,
+            });
         }
         let item = self
             .blocking(move |store| deliver_blocking(store, account, raw))

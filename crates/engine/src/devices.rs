@@ -41,7 +41,9 @@ pub mod policy_status {
 pub fn check_policy_key(partnership: &Partnership, presented: Option<u32>) -> PolicyVerdict {
     let presented = presented.unwrap_or(0);
     match partnership.policy_status {
-        policy_status::PROVISIONED if presented != 0 && i64::from(presented) == partnership.policy_key => {
+        policy_status::PROVISIONED
+            if presented != 0 && i64::from(presented) == partnership.policy_key =>
+        {
             PolicyVerdict::Current
         }
         policy_status::PROVISIONED if presented == 0 => {
@@ -153,7 +155,8 @@ impl Engine {
                 ProvisionAnswer::Policy { temporary_key: key }
             }
             ProvisionStep::Acknowledge { policy_key, .. }
-                if p.policy_status == policy_status::PENDING && i64::from(policy_key) == p.policy_key =>
+                if p.policy_status == policy_status::PENDING
+                    && i64::from(policy_key) == p.policy_key =>
             {
                 let key = new_policy_key();
                 p.policy_key = i64::from(key);
@@ -163,7 +166,8 @@ impl Engine {
             }
             // The device lost our answer to its acknowledgement and sends it again.
             ProvisionStep::Acknowledge { policy_key, .. }
-                if p.policy_status == policy_status::PROVISIONED && i64::from(policy_key) == p.policy_key =>
+                if p.policy_status == policy_status::PROVISIONED
+                    && i64::from(policy_key) == p.policy_key =>
             {
                 return Ok(ProvisionAnswer::Final { policy_key });
             }
@@ -205,7 +209,9 @@ impl Engine {
         let id = partnership.id;
         self.blocking(move |store| {
             // Re-read: the partnership may have changed since the request began.
-            let Some(mut p) = store.partnership_by_id(id)? else { return Ok(()) };
+            let Some(mut p) = store.partnership_by_id(id)? else {
+                return Ok(());
+            };
             let set = |slot: &mut String, v: Option<String>| {
                 if let Some(v) = v {
                     *slot = v.chars().take(256).collect();

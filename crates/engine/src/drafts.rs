@@ -22,7 +22,11 @@ fn addresses(list: &str) -> Vec<Address<'static>> {
                 (Some(l), Some(r)) if l < r => {
                     let name = part[..l].trim().trim_matches('"').to_owned();
                     let email = part[l + 1..r].trim().to_owned();
-                    Some(if name.is_empty() { Address::new_address(None::<String>, email) } else { Address::new_address(Some(name), email) })
+                    Some(if name.is_empty() {
+                        Address::new_address(None::<String>, email)
+                    } else {
+                        Address::new_address(Some(name), email)
+                    })
                 }
                 _ => Some(Address::new_address(None::<String>, part.to_owned())),
             }
@@ -42,8 +46,15 @@ pub fn draft_mime(draft: &DraftEmail, from: &str, now: i64) -> Vec<u8> {
     if let Some(bcc) = draft.bcc.as_deref() {
         b = b.bcc(Address::new_list(addresses(bcc)));
     }
-    b = b.subject(draft.subject.clone().unwrap_or_default()).date(now);
-    let text = draft.body.as_ref().and_then(|b| b.data.as_ref()).map(|d| d.to_text()).unwrap_or_default();
+    b = b
+        .subject(draft.subject.clone().unwrap_or_default())
+        .date(now);
+    let text = draft
+        .body
+        .as_ref()
+        .and_then(|b| b.data.as_ref())
+        .map(|d| d.to_text())
+        .unwrap_or_default();
     b = match draft.body.as_ref().map(|b| b.body_type) {
         Some(BodyType::Html) => b.html_body(text),
         _ => b.text_body(text),
@@ -63,7 +74,8 @@ pub fn add_draft(
         // Mail reaches other folders by delivery or moves, not by a client's Add.
         return Err(SyncStatus::ClientServerConversionError);
     }
-    let draft = DraftEmail::parse(application_data).map_err(|_| SyncStatus::ClientServerConversionError)?;
+    let draft =
+        DraftEmail::parse(application_data).map_err(|_| SyncStatus::ClientServerConversionError)?;
     let from = store
         .account(account)
         .ok()
@@ -71,10 +83,19 @@ pub fn add_draft(
         .map(|a| a.email)
         .unwrap_or_default();
     let raw = draft_mime(&draft, &from, now);
-    let mut fields = fields_from_mime(&raw, now).map_err(|_| SyncStatus::ClientServerConversionError)?;
+    let mut fields =
+        fields_from_mime(&raw, now).map_err(|_| SyncStatus::ClientServerConversionError)?;
     fields.read = true;
     store
-        .add_item(account, NewItem { folder: folder.id, class: ItemClass::Email, content: raw, fields })
+        .add_item(
+            account,
+            NewItem {
+                folder: folder.id,
+                class: ItemClass::Email,
+                content: raw,
+                fields,
+            },
+        )
         .map_err(|e| {
             tracing::error!(error = %e, "storing a draft failed");
             SyncStatus::ServerError

@@ -80,7 +80,11 @@ impl Engine {
                 match load_state(store, pid, HIERARCHY, key)? {
                     Some(s) => s,
                     None => {
-                        tracing::info!(partnership = pid.0, key, "FolderSync key unknown: client must resync");
+                        tracing::info!(
+                            partnership = pid.0,
+                            key,
+                            "FolderSync key unknown: client must resync"
+                        );
                         return Ok(FolderSyncOutcome::InvalidSyncKey);
                     }
                 }
@@ -108,7 +112,10 @@ impl Engine {
             }
             // Parents before children, so a client can place each folder as it reads it.
             changes.adds.sort_by_key(|f| depth(&folders, f));
-            let unchanged = key > 0 && changes.adds.is_empty() && changes.updates.is_empty() && changes.deletes.is_empty();
+            let unchanged = key > 0
+                && changes.adds.is_empty()
+                && changes.updates.is_empty()
+                && changes.deletes.is_empty();
             let new_key = if unchanged { key } else { key + 1 };
             if !unchanged {
                 save_state(store, pid, HIERARCHY, new_key, &next)?;
@@ -120,7 +127,10 @@ impl Engine {
     }
 
     /// The hierarchy modseq the device last synced, to tell Ping about hierarchy changes.
-    pub async fn hierarchy_is_current(&self, partnership: &Partnership) -> Result<bool, EngineError> {
+    pub async fn hierarchy_is_current(
+        &self,
+        partnership: &Partnership,
+    ) -> Result<bool, EngineError> {
         let pid = partnership.id;
         let account = partnership.account;
         self.blocking(move |store| {
@@ -130,7 +140,9 @@ impl Engine {
             let known: HierarchyState = serde_json::from_slice(&blob).unwrap_or_default();
             let folders = store.folders(account)?;
             Ok(folders.len() == known.len()
-                && folders.iter().all(|f| known.get(&f.server_id) == Some(&f.modseq.0)))
+                && folders
+                    .iter()
+                    .all(|f| known.get(&f.server_id) == Some(&f.modseq.0)))
         })
         .await
     }

@@ -81,7 +81,11 @@ impl Engine {
         }
     }
 
-    async fn changed_folders(&self, partnership: &Partnership, folders: &[Folder]) -> Result<Vec<String>, EngineError> {
+    async fn changed_folders(
+        &self,
+        partnership: &Partnership,
+        folders: &[Folder],
+    ) -> Result<Vec<String>, EngineError> {
         let mut changed = Vec::new();
         for f in folders {
             if self.folder_has_changes(partnership, f).await? {
@@ -119,12 +123,15 @@ impl Engine {
     ) -> Result<(), EngineError> {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let stale = partnership.last_ping.is_none_or(|t| now - t >= 60);
-        if partnership.ping_folders == folders && partnership.ping_heartbeat == heartbeat && !stale {
+        if partnership.ping_folders == folders && partnership.ping_heartbeat == heartbeat && !stale
+        {
             return Ok(());
         }
         let id = partnership.id;
         self.blocking(move |store| {
-            let Some(mut p) = store.partnership_by_id(id)? else { return Ok(()) };
+            let Some(mut p) = store.partnership_by_id(id)? else {
+                return Ok(());
+            };
             p.ping_folders = folders;
             p.ping_heartbeat = heartbeat;
             p.last_ping = Some(now);

@@ -68,7 +68,12 @@ impl PushHub {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         if self.shutting_down.load(Ordering::Acquire) {
             let _ = tx.send(Wake::Shutdown);
-            return Watch { hub: self.clone(), account, id, rx };
+            return Watch {
+                hub: self.clone(),
+                account,
+                id,
+                rx,
+            };
         }
         let superseded: Vec<Watcher> = {
             let mut shard = self.shard(account);
@@ -82,7 +87,12 @@ impl PushHub {
                     i += 1;
                 }
             }
-            watchers.push(Watcher { id, device, folders: folders.into_boxed_slice(), tx });
+            watchers.push(Watcher {
+                id,
+                device,
+                folders: folders.into_boxed_slice(),
+                tx,
+            });
             old
         };
         self.parked.fetch_add(1, Ordering::Relaxed);
@@ -90,18 +100,30 @@ impl PushHub {
         for w in superseded {
             let _ = w.tx.send(Wake::Superseded);
         }
-        Watch { hub: self.clone(), account, id, rx }
+        Watch {
+            hub: self.clone(),
+            account,
+            id,
+            rx,
+        }
     }
 
     /// Ends the watch of `device` (a new request from it arrived), answering it.
     pub fn supersede(&self, account: i64, device: i64) {
-        self.wake_where(account, |w| (w.device == device).then_some(Wake::Superseded));
+        self.wake_where(account, |w| {
+            (w.device == device).then_some(Wake::Superseded)
+        });
     }
 
     /// Wakes the watchers of `account` that watch any of `folders`.
     pub fn changed(&self, account: i64, folders: &[i64]) {
         self.wake_where(account, |w| {
-            let hit: Vec<i64> = w.folders.iter().copied().filter(|f| folders.contains(f)).collect();
+            let hit: Vec<i64> = w
+                .folders
+                .iter()
+                .copied()
+                .filter(|f| folders.contains(f))
+                .collect();
             (!hit.is_empty()).then_some(Wake::Changed(hit))
         });
     }
@@ -154,7 +176,9 @@ impl PushHub {
     fn wake_where(&self, account: i64, mut decide: impl FnMut(&Watcher) -> Option<Wake>) {
         let woken: Vec<(Watcher, Wake)> = {
             let mut shard = self.shard(account);
-            let Some(watchers) = shard.get_mut(&account) else { return };
+            let Some(watchers) = shard.get_mut(&account) else {
+                return;
+            };
             let mut woken = Vec::new();
             let mut i = 0;
             while i < watchers.len() {

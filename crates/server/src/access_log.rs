@@ -69,7 +69,13 @@ impl std::fmt::Display for AccessLine {
 fn escape(value: &str) -> String {
     value
         .chars()
-        .map(|c| if c.is_whitespace() || c.is_control() || c == '=' { '_' } else { c })
+        .map(|c| {
+            if c.is_whitespace() || c.is_control() || c == '=' {
+                '_'
+            } else {
+                c
+            }
+        })
         .take(128)
         .collect()
 }
@@ -84,10 +90,22 @@ pub struct Destinations {
 impl Destinations {
     pub fn from_setting(setting: &str) -> Destinations {
         match setting {
-            "stdout" => Destinations { stdout: true, file: false },
-            "file" => Destinations { stdout: false, file: true },
-            "off" | "none" => Destinations { stdout: false, file: false },
-            _ => Destinations { stdout: true, file: true },
+            "stdout" => Destinations {
+                stdout: true,
+                file: false,
+            },
+            "file" => Destinations {
+                stdout: false,
+                file: true,
+            },
+            "off" | "none" => Destinations {
+                stdout: false,
+                file: false,
+            },
+            _ => Destinations {
+                stdout: true,
+                file: true,
+            },
         }
     }
 }
@@ -119,26 +137,28 @@ impl AccessLog {
             None
         };
         let (tx, mut rx) = mpsc::channel::<AccessLine>(65_536);
-        std::thread::Builder::new().name("access-log".into()).spawn(move || {
-            let stdout = std::io::stdout();
-            while let Some(line) = rx.blocking_recv() {
-                let text = format!("{line}\n");
-                if to.stdout {
-                    let _ = stdout.lock().write_all(text.as_bytes());
-                }
-                if let Some(f) = file.as_mut() {
-                    let _ = f.write_all(text.as_bytes());
-                    // Flush when the queue is idle: lines reach the disk promptly without
-                    // a syscall per line under load.
-                    if rx.is_empty() {
-                        let _ = f.flush();
+        std::thread::Builder::new()
+            .name("access-log".into())
+            .spawn(move || {
+                let stdout = std::io::stdout();
+                while let Some(line) = rx.blocking_recv() {
+                    let text = format!("{line}\n");
+                    if to.stdout {
+                        let _ = stdout.lock().write_all(text.as_bytes());
+                    }
+                    if let Some(f) = file.as_mut() {
+                        let _ = f.write_all(text.as_bytes());
+                        // Flush when the queue is idle: lines reach the disk promptly without
+                        // a syscall per line under load.
+                        if rx.is_empty() {
+                            let _ = f.flush();
+                        }
                     }
                 }
-            }
-            if let Some(f) = file.as_mut() {
-                let _ = f.flush();
-            }
-        })?;
+                if let Some(f) = file.as_mut() {
+                    let _ = f.flush();
+                }
+            })?;
         Ok(AccessLog { tx: Some(tx) })
     }
 

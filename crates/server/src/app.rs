@@ -27,7 +27,12 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(config: Config, data_dir: PathBuf, engine: Arc<Engine>, access_log: AccessLog) -> Arc<App> {
+    pub fn new(
+        config: Config,
+        data_dir: PathBuf,
+        engine: Arc<Engine>,
+        access_log: AccessLog,
+    ) -> Arc<App> {
         Arc::new(App {
             verdicts: VerdictCache::new(Duration::from_secs(config.auth_cache_seconds)),
             limiter: FailureLimiter::new(
@@ -69,20 +74,34 @@ impl App {
 }
 
 pub fn router(app: Arc<App>) -> Router {
-    let eas = axum::routing::options(crate::eas::options).post(crate::eas::post).get(crate::eas::get);
+    let eas = axum::routing::options(crate::eas::options)
+        .post(crate::eas::post)
+        .get(crate::eas::get);
     Router::new()
         .route("/Microsoft-Server-ActiveSync", eas.clone())
         .route("/microsoft-server-activesync", eas)
-        .route("/autodiscover/autodiscover.xml", post(crate::routes::autodiscover_xml))
-        .route("/Autodiscover/Autodiscover.xml", post(crate::routes::autodiscover_xml))
-        .route("/autodiscover/autodiscover.json", get(crate::routes::autodiscover_json))
+        .route(
+            "/autodiscover/autodiscover.xml",
+            post(crate::routes::autodiscover_xml),
+        )
+        .route(
+            "/Autodiscover/Autodiscover.xml",
+            post(crate::routes::autodiscover_xml),
+        )
+        .route(
+            "/autodiscover/autodiscover.json",
+            get(crate::routes::autodiscover_json),
+        )
         .route(
             "/autodiscover/autodiscover.json/v1.0/{email}",
             get(crate::routes::autodiscover_json_v1),
         )
         .route("/healthz", get(crate::routes::healthz))
         .fallback(|| async { StatusCode::NOT_FOUND })
-        .layer(axum::middleware::from_fn_with_state(app.clone(), access_log_layer))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            access_log_layer,
+        ))
         .with_state(app)
 }
 
@@ -98,7 +117,11 @@ async fn access_log_layer(State(app): State<Arc<App>>, request: Request, next: N
         .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
     let bytes_in = content_length(request.headers());
     let response = next.run(request).await;
-    let record = response.extensions().get::<AccessRecord>().cloned().unwrap_or_default();
+    let record = response
+        .extensions()
+        .get::<AccessRecord>()
+        .cloned()
+        .unwrap_or_default();
     let bytes_out = content_length(response.headers());
     app.access_log.write(AccessLine {
         time: time::OffsetDateTime::now_utc(),
@@ -126,6 +149,13 @@ fn content_length(headers: &HeaderMap) -> u64 {
 pub fn text_error(status: StatusCode, message: impl Into<String>) -> Response {
     let mut message = message.into();
     message.push('\n');
-    (status, [(axum::http::header::CONTENT_TYPE, "text/plain; charset=utf-8")], Body::from(message))
+    (
+        status,
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; charset=utf-8",
+        )],
+        Body::from(message),
+    )
         .into_response()
 }

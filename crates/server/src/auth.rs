@@ -85,7 +85,14 @@ impl VerdictCache {
                 entries.clear();
             }
         }
-        entries.insert(fp, Verdict { account, generation, expires: now + self.lifetime });
+        entries.insert(
+            fp,
+            Verdict {
+                account,
+                generation,
+                expires: now + self.lifetime,
+            },
+        );
     }
 
     /// Drops every verdict of `account` (password change, removal).
@@ -123,16 +130,21 @@ impl FailureLimiter {
     const MAX_ENTRIES: usize = 100_000;
 
     pub fn new(max_failures: u32, lockout: Duration) -> Self {
-        FailureLimiter { max_failures: max_failures.max(1), lockout, entries: Mutex::new(HashMap::new()) }
+        FailureLimiter {
+            max_failures: max_failures.max(1),
+            lockout,
+            entries: Mutex::new(HashMap::new()),
+        }
     }
 
     pub fn gate(&self, ip: IpAddr, user: &str) -> Gate {
         let now = Instant::now();
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         match entries.get(&(ip, user.to_owned())) {
-            Some(Failures { locked_until: Some(until), .. }) if *until > now => {
-                Gate::Locked(*until - now)
-            }
+            Some(Failures {
+                locked_until: Some(until),
+                ..
+            }) if *until > now => Gate::Locked(*until - now),
             // Each earlier failure adds a quarter second, so guessing gets slow before the lock.
             Some(f) if f.count > 0 && f.locked_until.is_none() => {
                 Gate::SlowDown(Duration::from_millis(250 * u64::from(f.count.min(8))))
@@ -156,7 +168,11 @@ impl FailureLimiter {
         });
         // A lockout that ran out starts a fresh count.
         if f.locked_until.is_some_and(|u| u <= now) || now.duration_since(f.last) > self.lockout {
-            *f = Failures { count: 0, last: now, locked_until: None };
+            *f = Failures {
+                count: 0,
+                last: now,
+                locked_until: None,
+            };
         }
         f.count += 1;
         f.last = now;
@@ -180,20 +196,32 @@ mod tests {
 
     #[test]
     fn login_names_fold_domain_and_case() {
-        let c = Credentials { login: "CORP\\Alice".into(), password: "pw".into() };
+        let c = Credentials {
+            login: "CORP\\Alice".into(),
+            password: "pw".into(),
+        };
         assert_eq!(login_name(&c), "alice");
-        let c = Credentials { login: "Bob@Example.com".into(), password: "x".into() };
+        let c = Credentials {
+            login: "Bob@Example.com".into(),
+            password: "x".into(),
+        };
         assert_eq!(login_name(&c), "bob@example.com");
     }
 
     #[test]
     fn cache_is_tied_to_generation_and_password() {
         let cache = VerdictCache::new(Duration::from_secs(60));
-        let c = Credentials { login: "a@x".into(), password: "one".into() };
+        let c = Credentials {
+            login: "a@x".into(),
+            password: "one".into(),
+        };
         cache.remember(&c, 1, 7);
         assert!(cache.check(&c, 1, 7));
         assert!(!cache.check(&c, 1, 8), "a new generation drops the verdict");
-        let wrong = Credentials { login: "a@x".into(), password: "two".into() };
+        let wrong = Credentials {
+            login: "a@x".into(),
+            password: "two".into(),
+        };
         cache.remember(&c, 1, 7);
         assert!(!cache.check(&wrong, 1, 7));
         cache.forget_account(1);

@@ -75,10 +75,16 @@ impl AutodiscoverRequest {
                 Err(e) => return Err(AutodiscoverError::Xml(e.to_string())),
             }
         }
-        let email = email.filter(|e| !e.is_empty()).ok_or(AutodiscoverError::NoEmail)?;
+        let email = email
+            .filter(|e| !e.is_empty())
+            .ok_or(AutodiscoverError::NoEmail)?;
         let schema = match schema.as_deref() {
             None | Some(MOBILESYNC_RESPONSE) => Schema::MobileSync,
-            Some(s) if s.starts_with("http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/") => {
+            Some(s)
+                if s.starts_with(
+                    "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/",
+                ) =>
+            {
                 Schema::Outlook
             }
             Some(other) => return Err(AutodiscoverError::Schema(other.to_owned())),
@@ -162,11 +168,17 @@ mod tests {
         let body = "<Autodiscover><Request><EMailAddress>a@b</EMailAddress>\
             <AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema>\
             </Request></Autodiscover>";
-        assert_eq!(AutodiscoverRequest::parse(body.as_bytes()).unwrap().schema, Schema::Outlook);
+        assert_eq!(
+            AutodiscoverRequest::parse(body.as_bytes()).unwrap().schema,
+            Schema::Outlook
+        );
         assert_eq!(
             AutodiscoverRequest::parse(b"<Autodiscover><Request/></Autodiscover>"),
             Err(AutodiscoverError::NoEmail)
         );
-        assert!(matches!(AutodiscoverRequest::parse(b"<a><b></a>"), Err(AutodiscoverError::Xml(_))));
+        assert!(matches!(
+            AutodiscoverRequest::parse(b"<a><b></a>"),
+            Err(AutodiscoverError::Xml(_))
+        ));
     }
 }

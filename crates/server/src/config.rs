@@ -83,9 +83,15 @@ impl Default for Config {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("reading {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}: {source}")]
-    Parse { path: PathBuf, source: toml::de::Error },
+    Parse {
+        path: PathBuf,
+        source: toml::de::Error,
+    },
     #[error("environment variable {var}: {message}")]
     Env { var: String, message: String },
     #[error("{key} = {value:?} is not a socket address (host:port)")]
@@ -105,19 +111,25 @@ impl Config {
                     path: file.to_owned(),
                     source,
                 })?;
-                text.parse::<toml::Table>().map_err(|source| ConfigError::Parse {
-                    path: file.to_owned(),
-                    source,
-                })?
+                text.parse::<toml::Table>()
+                    .map_err(|source| ConfigError::Parse {
+                        path: file.to_owned(),
+                        source,
+                    })?
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => toml::Table::new(),
             Err(source) => {
-                return Err(ConfigError::Read { path: file.to_owned(), source });
+                return Err(ConfigError::Read {
+                    path: file.to_owned(),
+                    source,
+                });
             }
         };
         let defaults = toml::Table::try_from(Config::default()).unwrap_or_default();
         for (var, value) in env {
-            let Some(key) = var.strip_prefix("EASD_") else { continue };
+            let Some(key) = var.strip_prefix("EASD_") else {
+                continue;
+            };
             let key = key.to_ascii_lowercase();
             // EASD_DATA and the like belong to the CLI, not to the file's keys.
             if !Self::KEYS.contains(&key.as_str()) {
@@ -134,12 +146,19 @@ impl Config {
                     .map_err(|e| e.to_string()),
                 _ => Ok(toml::Value::String(value)),
             }
-            .map_err(|message| ConfigError::Env { var: var.clone(), message })?;
+            .map_err(|message| ConfigError::Env {
+                var: var.clone(),
+                message,
+            })?;
             table.insert(key, parsed);
         }
-        let config: Config = toml::Value::Table(table)
-            .try_into()
-            .map_err(|source| ConfigError::Parse { path: file.to_owned(), source })?;
+        let config: Config =
+            toml::Value::Table(table)
+                .try_into()
+                .map_err(|source| ConfigError::Parse {
+                    path: file.to_owned(),
+                    source,
+                })?;
         config.validate()?;
         Ok(config)
     }
@@ -199,10 +218,10 @@ fn parse_listen(key: &'static str, value: &str) -> Result<Option<SocketAddr>, Co
     if value.is_empty() {
         return Ok(None);
     }
-    value
-        .parse()
-        .map(Some)
-        .map_err(|_| ConfigError::Addr { key, value: value.to_owned() })
+    value.parse().map(Some).map_err(|_| ConfigError::Addr {
+        key,
+        value: value.to_owned(),
+    })
 }
 
 #[cfg(test)]

@@ -22,7 +22,10 @@ pub async fn options() -> Response {
     let mut response = StatusCode::OK.into_response();
     let h = response.headers_mut();
     h.insert("MS-Server-ActiveSync", HeaderValue::from_static("16.1"));
-    h.insert("MS-ASProtocolVersions", HeaderValue::from_static(SUPPORTED_VERSIONS));
+    h.insert(
+        "MS-ASProtocolVersions",
+        HeaderValue::from_static(SUPPORTED_VERSIONS),
+    );
     if let Ok(v) = HeaderValue::from_str(&commands::implemented_commands_header()) {
         h.insert("MS-ASProtocolCommands", v);
     }
@@ -34,15 +37,19 @@ pub async fn options() -> Response {
 
 /// A browser or a health check opening the URL: not an EAS request.
 pub async fn get() -> Response {
-    text_error(StatusCode::BAD_REQUEST, "this is an Exchange ActiveSync endpoint: POST only")
+    text_error(
+        StatusCode::BAD_REQUEST,
+        "this is an Exchange ActiveSync endpoint: POST only",
+    )
 }
 
 /// Why a request was refused before its command ran.
 fn unauthorized(message: &str) -> Response {
     let mut response = text_error(StatusCode::UNAUTHORIZED, message);
-    response
-        .headers_mut()
-        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"easd\""));
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Basic realm=\"easd\""),
+    );
     response
 }
 
@@ -100,7 +107,9 @@ async fn handle(
         return unauthorized("credentials required");
     };
     record.user = Some(login_name(&credentials));
-    let ip = conn.map(|c| c.peer.ip()).unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
+    let ip = conn
+        .map(|c| c.peer.ip())
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
     let account = match authenticate(app, ip, &credentials).await {
         Ok(a) => a,
         Err(response) => return response,
@@ -137,18 +146,26 @@ async fn handle(
 
 /// MS-ASHTTP 2.2.1.1.2.6: the version comes from the base64 query or the header.
 #[allow(clippy::result_large_err)]
-fn protocol_version(query: &RequestQuery, headers: &HeaderMap) -> Result<ProtocolVersion, Response> {
+fn protocol_version(
+    query: &RequestQuery,
+    headers: &HeaderMap,
+) -> Result<ProtocolVersion, Response> {
     if let Some(v) = query.protocol_version {
         return Ok(v);
     }
     // The plain form carries the version in a header (the base64 form in the query).
     let unsupported = |message: String| {
         let mut r = text_error(StatusCode::BAD_REQUEST, message);
-        r.headers_mut()
-            .insert("MS-ASProtocolVersions", HeaderValue::from_static(SUPPORTED_VERSIONS));
+        r.headers_mut().insert(
+            "MS-ASProtocolVersions",
+            HeaderValue::from_static(SUPPORTED_VERSIONS),
+        );
         r
     };
-    match headers.get("MS-ASProtocolVersion").and_then(|v| v.to_str().ok()) {
+    match headers
+        .get("MS-ASProtocolVersion")
+        .and_then(|v| v.to_str().ok())
+    {
         Some(text) => text
             .trim()
             .parse::<ProtocolVersion>()
@@ -185,7 +202,10 @@ async fn authenticate(
             text_error(StatusCode::SERVICE_UNAVAILABLE, "temporarily unavailable")
         })?;
     if let Some(account) = &account {
-        if app.verdicts.check(credentials, account.id.0, account.credential_generation) {
+        if app
+            .verdicts
+            .check(credentials, account.id.0, account.credential_generation)
+        {
             return Ok(account.clone());
         }
     }
@@ -201,9 +221,11 @@ async fn authenticate(
         Some(account) => {
             let password = credentials.password.clone();
             let hash = account.password_hash.clone();
-            let ok = tokio::task::spawn_blocking(move || easd_store::password::verify_password(&password, &hash))
-                .await
-                .unwrap_or(false);
+            let ok = tokio::task::spawn_blocking(move || {
+                easd_store::password::verify_password(&password, &hash)
+            })
+            .await
+            .unwrap_or(false);
             ok.then_some(account)
         }
         None => None,
@@ -211,7 +233,8 @@ async fn authenticate(
     match verified {
         Some(account) => {
             app.limiter.succeeded(ip, &login);
-            app.verdicts.remember(credentials, account.id.0, account.credential_generation);
+            app.verdicts
+                .remember(credentials, account.id.0, account.credential_generation);
             Ok(account)
         }
         None => {
@@ -236,7 +259,10 @@ fn into_http(response: CommandResponse, version: ProtocolVersion) -> Response {
     };
     let mut response = match response {
         CommandResponse::Wbxml(element) => wbxml(easd_wbxml::encode(&element)),
-        CommandResponse::Bytes { content_type, bytes } => {
+        CommandResponse::Bytes {
+            content_type,
+            bytes,
+        } => {
             let mut r = Response::new(Body::from(Bytes::from(bytes)));
             if let Ok(v) = HeaderValue::from_str(content_type) {
                 r.headers_mut().insert(header::CONTENT_TYPE, v);
@@ -249,6 +275,8 @@ fn into_http(response: CommandResponse, version: ProtocolVersion) -> Response {
     if let Ok(v) = HeaderValue::from_str(version.as_str()) {
         response.headers_mut().insert("MS-ASProtocolVersion", v);
     }
-    response.headers_mut().insert("MS-Server-ActiveSync", HeaderValue::from_static("16.1"));
+    response
+        .headers_mut()
+        .insert("MS-Server-ActiveSync", HeaderValue::from_static("16.1"));
     response
 }

@@ -5,9 +5,8 @@
 //! path and each parked connection costs as little memory as hyper allows.
 
 use axum::Router;
-use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper::body::Incoming;
-use tower::Service;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -15,6 +14,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
+use tower::Service;
 
 /// What handlers may know of the connection, inserted as a request extension.
 #[derive(Debug, Clone, Copy)]
@@ -93,13 +93,21 @@ pub async fn serve(
                             .await;
                     match handshake {
                         Ok(Ok(tls_stream)) => {
-                            serve_connection(tls_stream, ConnInfo { peer, tls: true }, router, shutdown).await
+                            serve_connection(
+                                tls_stream,
+                                ConnInfo { peer, tls: true },
+                                router,
+                                shutdown,
+                            )
+                            .await
                         }
                         Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
                         Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
                     }
                 }
-                None => serve_connection(stream, ConnInfo { peer, tls: false }, router, shutdown).await,
+                None => {
+                    serve_connection(stream, ConnInfo { peer, tls: false }, router, shutdown).await
+                }
             }
         });
     }

@@ -77,7 +77,13 @@ struct Envelope {
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
     pub fn new(stream: S, engine: Arc<Engine>, config: SessionConfig) -> Self {
-        Session { stream, engine, config, buf: Vec::with_capacity(4096), pos: 0 }
+        Session {
+            stream,
+            engine,
+            config,
+            buf: Vec::with_capacity(4096),
+            pos: 0,
+        }
     }
 
     async fn reply(&mut self, line: &str) -> std::io::Result<()> {
@@ -111,7 +117,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
                 return Ok(Some(line));
             }
             if self.buf.len() - self.pos > smtp_proto::request::receiver::MAX_LINE_LENGTH {
-                return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "line too long"));
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "line too long",
+                ));
             }
             if !self.fill().await? {
                 return Ok(None);
@@ -126,7 +135,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
         let mut too_big = false;
         loop {
             let Some(line) = self.next_line().await? else {
-                return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "eof in DATA"));
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "eof in DATA",
+                ));
             };
             if line == b".\r\n" || line == b".\n" {
                 return Ok(if too_big { None } else { Some(message) });
@@ -170,7 +182,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
                     self.reply(&format!("250 {hostname}")).await?;
                 }
                 Ok(Request::Lhlo { .. } | Request::Ehlo { .. } | Request::Helo { .. }) => {
-                    self.reply("500 5.5.1 Wrong greeting for this protocol").await?;
+                    self.reply("500 5.5.1 Wrong greeting for this protocol")
+                        .await?;
                 }
                 Ok(_) if !greeted => {
                     self.reply("503 5.5.1 Say hello first").await?;
@@ -220,7 +233,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
                     self.reply("250 2.0.0 OK").await?;
                 }
                 Ok(Request::Noop { .. }) => self.reply("250 2.0.0 OK").await?,
-                Ok(Request::Vrfy { .. }) => self.reply("252 2.1.5 Send some mail, I'll try").await?,
+                Ok(Request::Vrfy { .. }) => {
+                    self.reply("252 2.1.5 Send some mail, I'll try").await?
+                }
                 Ok(Request::Quit) => {
                     self.reply("221 2.0.0 Bye").await?;
                     return self.stream.shutdown().await;
@@ -245,7 +260,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
         self.reply(&text).await
     }
 
-    async fn deliver(&mut self, envelope: Envelope, message: Option<Vec<u8>>) -> std::io::Result<()> {
+    async fn deliver(
+        &mut self,
+        envelope: Envelope,
+        message: Option<Vec<u8>>,
+    ) -> std::io::Result<()> {
         let Some(message) = message else {
             return match self.config.dialect {
                 Dialect::Lmtp => {
@@ -285,7 +304,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
                 let reply = if all_ok {
                     "250 2.0.0 Delivered".to_string()
                 } else {
-                    replies.into_iter().find(|r| !r.starts_with("250")).unwrap_or_default()
+                    replies
+                        .into_iter()
+                        .find(|r| !r.starts_with("250"))
+                        .unwrap_or_default()
                 };
                 self.reply(&reply).await
             }

@@ -13,7 +13,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 fn xml(status: StatusCode, body: String) -> Response {
-    (status, [(header::CONTENT_TYPE, "text/xml; charset=utf-8")], body).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
+        body,
+    )
+        .into_response()
 }
 
 /// POST /autodiscover/autodiscover.xml. Credentials are required, so an anonymous caller
@@ -26,7 +31,12 @@ pub async fn autodiscover_xml(
 ) -> Response {
     let request = match AutodiscoverRequest::parse(&body) {
         Ok(r) => r,
-        Err(e) => return xml(StatusCode::BAD_REQUEST, autodiscover::error_xml(600, &e.to_string())),
+        Err(e) => {
+            return xml(
+                StatusCode::BAD_REQUEST,
+                autodiscover::error_xml(600, &e.to_string()),
+            )
+        }
     };
     let Some(credentials) = headers
         .get(header::AUTHORIZATION)
@@ -46,8 +56,13 @@ pub async fn autodiscover_xml(
     let account = app
         .engine
         .blocking(move |store| {
-            let Some(account) = store.account_by_email(&lookup)? else { return Ok(None) };
-            Ok(easd_store::password::verify_password(&password, &account.password_hash).then_some(account))
+            let Some(account) = store.account_by_email(&lookup)? else {
+                return Ok(None);
+            };
+            Ok(
+                easd_store::password::verify_password(&password, &account.password_hash)
+                    .then_some(account),
+            )
         })
         .await;
     let account = match account {
@@ -67,8 +82,15 @@ pub async fn autodiscover_xml(
         }
     };
     let url = app.eas_url(&headers, conn.as_ref().map(|c| &c.0));
-    let name = if account.display_name.is_empty() { account.email.clone() } else { account.display_name };
-    xml(StatusCode::OK, autodiscover::response_xml(&request, &name, &url))
+    let name = if account.display_name.is_empty() {
+        account.email.clone()
+    } else {
+        account.display_name
+    };
+    xml(
+        StatusCode::OK,
+        autodiscover::response_xml(&request, &name, &url),
+    )
 }
 
 /// GET /autodiscover/autodiscover.json?Email=...&Protocol=ActiveSync
@@ -100,7 +122,12 @@ pub async fn autodiscover_json_v1(
     json_answer(&app, conn, &headers, protocol)
 }
 
-fn json_answer(app: &App, conn: Option<Extension<ConnInfo>>, headers: &HeaderMap, protocol: Option<&str>) -> Response {
+fn json_answer(
+    app: &App,
+    conn: Option<Extension<ConnInfo>>,
+    headers: &HeaderMap,
+    protocol: Option<&str>,
+) -> Response {
     match protocol {
         Some(p) if p.eq_ignore_ascii_case("activesync") => {
             let url = app.eas_url(headers, conn.as_ref().map(|c| &c.0));

@@ -12,7 +12,10 @@ pub enum TlsError {
     #[error("reading {path}: {message}")]
     Pem { path: PathBuf, message: String },
     #[error("writing {path}: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("generating the self-signed certificate: {0}")]
     Generate(#[from] rcgen::Error),
     #[error("TLS configuration: {0}")]
@@ -50,13 +53,18 @@ pub fn load_or_create(
     };
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&cert_path)
         .and_then(|it| it.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| TlsError::Pem { path: cert_path.clone(), message: e.to_string() })?;
+        .map_err(|e| TlsError::Pem {
+            path: cert_path.clone(),
+            message: e.to_string(),
+        })?;
     let leaf = certs.first().cloned().ok_or_else(|| TlsError::Pem {
         path: cert_path.clone(),
         message: "no certificate in the file".into(),
     })?;
-    let key = PrivateKeyDer::from_pem_file(&key_path)
-        .map_err(|e| TlsError::Pem { path: key_path.clone(), message: e.to_string() })?;
+    let key = PrivateKeyDer::from_pem_file(&key_path).map_err(|e| TlsError::Pem {
+        path: key_path.clone(),
+        message: e.to_string(),
+    })?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
@@ -86,7 +94,11 @@ fn create_self_signed(dir: &Path, cert: &Path, key: &Path, hostname: &str) -> Re
         move |source| TlsError::Write { path, source }
     };
     std::fs::create_dir_all(dir).map_err(write_err(dir))?;
-    let mut names = vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string()];
+    let mut names = vec![
+        "localhost".to_string(),
+        "127.0.0.1".to_string(),
+        "::1".to_string(),
+    ];
     if !names.iter().any(|n| n == hostname) {
         names.push(hostname.to_string());
     }

@@ -12,13 +12,17 @@ pub enum MailError {
 
 /// Formats an address list the way EAS shows To/Cc/From: `"Name" <addr>, ...`.
 pub fn format_addresses(address: Option<&Address<'_>>) -> String {
-    let Some(address) = address else { return String::new() };
+    let Some(address) = address else {
+        return String::new();
+    };
     address
         .iter()
         .filter_map(|a| {
             let email = a.address.as_deref()?;
             Some(match a.name.as_deref() {
-                Some(name) if !name.is_empty() => format!("\"{}\" <{email}>", name.replace('"', "'")),
+                Some(name) if !name.is_empty() => {
+                    format!("\"{}\" <{email}>", name.replace('"', "'"))
+                }
                 _ => email.to_owned(),
             })
         })
@@ -28,10 +32,17 @@ pub fn format_addresses(address: Option<&Address<'_>>) -> String {
 
 /// The display names of an address list (DisplayTo, MS-ASEMAIL 2.2.2.26).
 pub fn display_names(address: Option<&Address<'_>>) -> String {
-    let Some(address) = address else { return String::new() };
+    let Some(address) = address else {
+        return String::new();
+    };
     address
         .iter()
-        .filter_map(|a| a.name.as_deref().or(a.address.as_deref()).map(str::to_owned))
+        .filter_map(|a| {
+            a.name
+                .as_deref()
+                .or(a.address.as_deref())
+                .map(str::to_owned)
+        })
         .collect::<Vec<_>>()
         .join("; ")
 }
@@ -39,7 +50,9 @@ pub fn display_names(address: Option<&Address<'_>>) -> String {
 /// Parses `raw` into the fields the store indexes. `received` is the delivery time (Unix s):
 /// DateReceived is when the mailbox got the message, not the sender's Date header.
 pub fn fields_from_mime(raw: &[u8], received: i64) -> Result<ItemFields, MailError> {
-    let message = MessageParser::default().parse(raw).ok_or(MailError::NoHeaders)?;
+    let message = MessageParser::default()
+        .parse(raw)
+        .ok_or(MailError::NoHeaders)?;
     if message.headers().is_empty() {
         return Err(MailError::NoHeaders);
     }
@@ -47,8 +60,12 @@ pub fn fields_from_mime(raw: &[u8], received: i64) -> Result<ItemFields, MailErr
     let root_id = thread_root(&message);
     let has_attachments = message.attachments().any(|a| !is_inline(a));
     let is_meeting = message.parts.iter().any(|p| {
-        p.content_type()
-            .is_some_and(|ct| ct.ctype().eq_ignore_ascii_case("text") && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("calendar")))
+        p.content_type().is_some_and(|ct| {
+            ct.ctype().eq_ignore_ascii_case("text")
+                && ct
+                    .subtype()
+                    .is_some_and(|s| s.eq_ignore_ascii_case("calendar"))
+        })
     });
     Ok(ItemFields {
         subject: message.subject().unwrap_or_default().to_owned(),
@@ -59,7 +76,12 @@ pub fn fields_from_mime(raw: &[u8], received: i64) -> Result<ItemFields, MailErr
         read: false,
         flag_status: 0,
         importance,
-        message_class: if is_meeting { "IPM.Schedule.Meeting.Request" } else { "IPM.Note" }.to_owned(),
+        message_class: if is_meeting {
+            "IPM.Schedule.Meeting.Request"
+        } else {
+            "IPM.Note"
+        }
+        .to_owned(),
         categories: Vec::new(),
         conversation_id: root_id.map(|id| conversation_id(&id)),
         size: raw.len() as i64,
@@ -87,7 +109,10 @@ fn importance(message: &mail_parser::Message<'_>) -> i32 {
             _ => 1,
         };
     }
-    match message.header_raw("X-Priority").and_then(|v| v.trim().chars().next()) {
+    match message
+        .header_raw("X-Priority")
+        .and_then(|v| v.trim().chars().next())
+    {
         Some('1' | '2') => 2,
         Some('4' | '5') => 0,
         _ => 1,

@@ -17,8 +17,14 @@ pub async fn handle(
 ) -> Result<CommandResponse, EngineError> {
     let response = match root.as_ref().map(FolderSyncRequest::parse) {
         None | Some(Err(_)) => FolderSyncResponse::status(FolderSyncStatus::MalformedRequest),
-        Some(Ok(request)) => match ctx.engine().folder_sync(&ctx.partnership, &request.sync_key).await? {
-            FolderSyncOutcome::InvalidSyncKey => FolderSyncResponse::status(FolderSyncStatus::InvalidSyncKey),
+        Some(Ok(request)) => match ctx
+            .engine()
+            .folder_sync(&ctx.partnership, &request.sync_key)
+            .await?
+        {
+            FolderSyncOutcome::InvalidSyncKey => {
+                FolderSyncResponse::status(FolderSyncStatus::InvalidSyncKey)
+            }
             FolderSyncOutcome::Changes(changes) => success(changes),
         },
     };
@@ -37,7 +43,12 @@ fn success(changes: FolderChanges) -> FolderSyncResponse {
             .unwrap_or(FolderType::UserCreatedGeneric),
     };
     let mut list = Vec::new();
-    list.extend(changes.updates.into_iter().map(|f| FolderChange::Update(wire(f))));
+    list.extend(
+        changes
+            .updates
+            .into_iter()
+            .map(|f| FolderChange::Update(wire(f))),
+    );
     list.extend(changes.deletes.into_iter().map(FolderChange::Delete));
     list.extend(changes.adds.into_iter().map(|f| FolderChange::Add(wire(f))));
     FolderSyncResponse {

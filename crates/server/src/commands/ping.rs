@@ -19,19 +19,31 @@ pub async fn handle(
     Ok(CommandResponse::Wbxml(response.to_element()))
 }
 
-async fn ping(ctx: &Ctx, root: Option<Element>, record: &mut AccessRecord) -> Result<PingResponse, EngineError> {
+async fn ping(
+    ctx: &Ctx,
+    root: Option<Element>,
+    record: &mut AccessRecord,
+) -> Result<PingResponse, EngineError> {
     let config = &ctx.app().config;
     let request = match root.as_ref().map(PingRequest::parse) {
-        None => PingRequest { heartbeat_interval: None, folders: None },
+        None => PingRequest {
+            heartbeat_interval: None,
+            folders: None,
+        },
         Some(Ok(r)) => r,
         Some(Err(_)) => return Ok(PingResponse::protocol_error()),
     };
     let p = &ctx.partnership;
     // MS-ASCMD 2.2.3.130: an empty Ping (or one missing a part) reuses the last one's.
-    let previous: Option<Vec<PingFolder>> = serde_json::from_value::<Vec<(String, String)>>(p.ping_folders.clone())
-        .ok()
-        .filter(|f| !f.is_empty())
-        .map(|f| f.into_iter().map(|(id, class)| PingFolder { id, class }).collect());
+    let previous: Option<Vec<PingFolder>> =
+        serde_json::from_value::<Vec<(String, String)>>(p.ping_folders.clone())
+            .ok()
+            .filter(|f| !f.is_empty())
+            .map(|f| {
+                f.into_iter()
+                    .map(|(id, class)| PingFolder { id, class })
+                    .collect()
+            });
     let heartbeat = request
         .heartbeat_interval
         .or_else(|| (p.ping_heartbeat > 0).then_some(p.ping_heartbeat as u32));
@@ -56,16 +68,33 @@ async fn ping(ctx: &Ctx, root: Option<Element>, record: &mut AccessRecord) -> Re
         // A folder the device names is gone: its hierarchy is out of date.
         return Ok(PingResponse::status(PingStatus::FolderSyncRequired));
     };
-    let remembered: Vec<(String, String)> = folders.iter().map(|f| (f.id.clone(), f.class.clone())).collect();
-    engine.remember_ping(p, serde_json::json!(remembered), i64::from(heartbeat)).await?;
+    let remembered: Vec<(String, String)> = folders
+        .iter()
+        .map(|f| (f.id.clone(), f.class.clone()))
+        .collect();
+    engine
+        .remember_ping(p, serde_json::json!(remembered), i64::from(heartbeat))
+        .await?;
     // Answer a little before the interval ends, so that we, not a proxy, close the
     // connection (ARCHITECTURE.md invariant 4).
-    let interval = Duration::from_secs(u64::from(heartbeat.saturating_sub(config.heartbeat_margin).max(1)));
+    let interval = Duration::from_secs(u64::from(
+        heartbeat.saturating_sub(config.heartbeat_margin).max(1),
+    ));
     let outcome = engine
-        .wait_for_changes(p, WaitRequest { folders: resolved, interval, watch_hierarchy: true })
+        .wait_for_changes(
+            p,
+            WaitRequest {
+                folders: resolved,
+                interval,
+                watch_hierarchy: true,
+            },
+        )
         .await?;
     Ok(match outcome {
-        WaitOutcome::Changed(folders) => PingResponse { folders, ..PingResponse::status(PingStatus::ChangesFound) },
+        WaitOutcome::Changed(folders) => PingResponse {
+            folders,
+            ..PingResponse::status(PingStatus::ChangesFound)
+        },
         WaitOutcome::HierarchyChanged => PingResponse::status(PingStatus::FolderSyncRequired),
         WaitOutcome::Expired | WaitOutcome::Ended => PingResponse::status(PingStatus::Expired),
     })

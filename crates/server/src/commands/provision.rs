@@ -20,7 +20,9 @@ pub async fn handle(
         Some(Ok(r)) => r,
         None | Some(Err(_)) => {
             record.eas_status = Some(ProvisionStatus::ProtocolError.code());
-            return Ok(CommandResponse::Wbxml(ProvisionResponse::protocol_error().to_element()));
+            return Ok(CommandResponse::Wbxml(
+                ProvisionResponse::protocol_error().to_element(),
+            ));
         }
     };
     let mut response = ProvisionResponse::status(ProvisionStatus::Success);
@@ -46,13 +48,16 @@ pub async fn handle(
                     status: u32::from(ack.status.code()),
                 },
             };
-            let (status, policy_key, data) = match ctx.engine().provision(&ctx.partnership, step).await? {
-                ProvisionAnswer::Policy { temporary_key } => {
-                    (PolicyStatus::Success, temporary_key, Some(default_policy()))
-                }
-                ProvisionAnswer::Final { policy_key } => (PolicyStatus::Success, policy_key, None),
-                ProvisionAnswer::WrongPolicyKey => (PolicyStatus::WrongPolicyKey, 0, None),
-            };
+            let (status, policy_key, data) =
+                match ctx.engine().provision(&ctx.partnership, step).await? {
+                    ProvisionAnswer::Policy { temporary_key } => {
+                        (PolicyStatus::Success, temporary_key, Some(default_policy()))
+                    }
+                    ProvisionAnswer::Final { policy_key } => {
+                        (PolicyStatus::Success, policy_key, None)
+                    }
+                    ProvisionAnswer::WrongPolicyKey => (PolicyStatus::WrongPolicyKey, 0, None),
+                };
             response.policy = Some(PolicyResponse {
                 policy_type: POLICY_TYPE_WBXML.to_owned(),
                 status,

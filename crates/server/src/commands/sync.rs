@@ -6,7 +6,9 @@ use crate::access_log::AccessRecord;
 use easd_engine::ping::{WaitOutcome, WaitRequest};
 use easd_engine::sync::{MergeCached, SyncContext};
 use easd_engine::EngineError;
-use easd_protocol::commands::sync::{SyncCollectionResponse, SyncRequest, SyncResponse, SyncStatus};
+use easd_protocol::commands::sync::{
+    SyncCollectionResponse, SyncRequest, SyncResponse, SyncStatus,
+};
 use easd_wbxml::Element;
 use std::time::Duration;
 
@@ -34,7 +36,12 @@ pub async fn handle(
     if request.needs_cached_collections() {
         match engine.cached_sync_request(p).await? {
             Some(cached) => request.merge_cached(cached),
-            None => return Ok(reply(SyncResponse::status(SyncStatus::IncompleteRequest), record)),
+            None => {
+                return Ok(reply(
+                    SyncResponse::status(SyncStatus::IncompleteRequest),
+                    record,
+                ))
+            }
         }
     } else {
         engine.cache_sync_request(p, &request).await?;
@@ -47,7 +54,11 @@ pub async fn handle(
         if seconds < config.heartbeat_min || seconds > config.heartbeat_max {
             let mut r = SyncResponse::status(SyncStatus::InvalidWaitOrHeartbeatInterval);
             let bound = seconds.clamp(config.heartbeat_min, config.heartbeat_max);
-            r.limit = Some(if request.wait.is_some() { bound / 60 } else { bound });
+            r.limit = Some(if request.wait.is_some() {
+                bound / 60
+            } else {
+                bound
+            });
             return Ok(reply(r, record));
         }
     }
@@ -69,11 +80,27 @@ pub async fn handle(
     let mut collections = run(&request).await?;
     if let Some(seconds) = wait {
         if collections.iter().all(is_idle) {
-            let ids: Vec<String> = request.collections.iter().map(|c| c.collection_id.clone()).collect();
-            let folders = engine.folders_by_server_ids(p.account, ids).await?.unwrap_or_default();
-            let interval = Duration::from_secs(u64::from(seconds.saturating_sub(config.heartbeat_margin).max(1)));
+            let ids: Vec<String> = request
+                .collections
+                .iter()
+                .map(|c| c.collection_id.clone())
+                .collect();
+            let folders = engine
+                .folders_by_server_ids(p.account, ids)
+                .await?
+                .unwrap_or_default();
+            let interval = Duration::from_secs(u64::from(
+                seconds.saturating_sub(config.heartbeat_margin).max(1),
+            ));
             let outcome = engine
-                .wait_for_changes(p, WaitRequest { folders, interval, watch_hierarchy: false })
+                .wait_for_changes(
+                    p,
+                    WaitRequest {
+                        folders,
+                        interval,
+                        watch_hierarchy: false,
+                    },
+                )
                 .await?;
             match outcome {
                 WaitOutcome::Changed(_) => collections = run(&request).await?,
@@ -83,13 +110,20 @@ pub async fn handle(
         }
     }
     record.eas_status = collections.first().map(|c| c.status.code());
-    let response = SyncResponse { status: None, limit: None, collections };
+    let response = SyncResponse {
+        status: None,
+        limit: None,
+        collections,
+    };
     Ok(CommandResponse::Wbxml(response.to_element()))
 }
 
 /// A collection answer with nothing in it: the key did not move.
 fn is_idle(c: &SyncCollectionResponse) -> bool {
-    c.status == SyncStatus::Success && c.commands.is_empty() && c.responses.is_empty() && !c.more_available
+    c.status == SyncStatus::Success
+        && c.commands.is_empty()
+        && c.responses.is_empty()
+        && !c.more_available
 }
 
 fn reply(response: SyncResponse, record: &mut AccessRecord) -> CommandResponse {
