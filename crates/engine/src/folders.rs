@@ -620,6 +620,6 @@ mod tests {
         let after = sync(&engine, &p1, "4").await;
         assert!(after.deletes.is_empty());
         let seen = sync(&engine, &p2, &seen.sync_key).await;
-        assert_eq!(seen.deletes, [created.server_id.clone()]);
+        assert_eq!(seen.deletes, std::slice::from_ref(&created.server_id));
     }
 }
