@@ -7,7 +7,8 @@
 use anyhow::{anyhow, bail, Context};
 use base64::Engine as _;
 use clap::Subcommand;
-use easd_wbxml::{decode, encode, xml};
+use easd_wbxml::{encode, xml, Limits};
+use std::borrow::Cow;
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
@@ -24,9 +25,18 @@ pub fn run(cmd: WbxmlCommand) -> anyhow::Result<ExitCode> {
         WbxmlCommand::Decode { file } => {
             let input = read_input(file.as_deref())?;
             let bytes = wbxml_bytes(&input)?;
-            // The decode error already reads "byte N: ..." (offset into the WBXML bytes).
-            let tree = decode(&bytes).map_err(|e| anyhow!("{e}"))?;
-            write_stdout(xml::to_xml(&tree).as_bytes())?;
+            // Straight to XML, without building the tree; nothing is written for invalid
+            // input, and the error already reads "byte N: ..." (offset into the WBXML).
+            let mut out = std::io::stdout().lock();
+            match xml::transcode(&bytes, &Limits::default(), &mut out) {
+                Ok(()) => {}
+                Err(xml::TranscodeError::Decode(e)) => bail!("{e}"),
+                // `easd wbxml decode x | head` is not an error.
+                Err(xml::TranscodeError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                Err(xml::TranscodeError::Io(e)) => {
+                    return Err(e).context("cannot write to standard output")
+                }
+            }
         }
         WbxmlCommand::Encode { file } => {
             let input = read_input(file.as_deref())?;
@@ -71,13 +81,13 @@ fn looks_like_wbxml(bytes: &[u8]) -> bool {
 }
 
 /// Raw WBXML as is; otherwise the text form it was pasted in.
-fn wbxml_bytes(input: &[u8]) -> anyhow::Result<Vec<u8>> {
+fn wbxml_bytes(input: &[u8]) -> anyhow::Result<Cow<'_, [u8]>> {
     if input.is_empty() {
         bail!("empty input");
     }
     // WBXML starts with a control byte (the version), text dumps with a printable one.
     if looks_like_wbxml(input) {
-        return Ok(input.to_vec());
+        return Ok(Cow::Borrowed(input));
     }
     let Ok(text) = std::str::from_utf8(input) else {
         bail!(
@@ -88,10 +98,10 @@ fn wbxml_bytes(input: &[u8]) -> anyhow::Result<Vec<u8>> {
     // Hex first: a bare hex string is also valid base64 alphabet, never the other way
     // round for a WBXML document (base64 of 03 01 6A 00 is "AwFqAA").
     if let Some(bytes) = parse_hex_dump(text).filter(|b| looks_like_wbxml(b)) {
-        return Ok(bytes);
+        return Ok(Cow::Owned(bytes));
     }
     if let Some(bytes) = parse_base64(text).filter(|b| looks_like_wbxml(b)) {
-        return Ok(bytes);
+        return Ok(Cow::Owned(bytes));
     }
     bail!("input is neither WBXML, a hex dump nor base64 of a WBXML document")
 }
@@ -228,12 +238,12 @@ mod tests {
     ];
 
     fn bytes(text: &str) -> Vec<u8> {
-        wbxml_bytes(text.as_bytes()).unwrap()
+        wbxml_bytes(text.as_bytes()).unwrap().into_owned()
     }
 
     #[test]
     fn raw() {
-        assert_eq!(wbxml_bytes(&DOC).unwrap(), DOC);
+        assert_eq!(*wbxml_bytes(&DOC).unwrap(), DOC);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use easd_wbxml::tags::{airsync, airsyncbase, email, email2};
-use easd_wbxml::{decode, encode, xml, Element, Writer};
+use easd_wbxml::{decode, encode, xml, Element, Limits, Writer};
 
 /// A Sync response as a server sends it after an initial sync of an Inbox.
 pub fn sync_response(mails: usize, body_bytes: usize) -> Element {
@@ -84,6 +84,12 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.bench_function("to_xml", |b| b.iter(|| xml::to_xml(black_box(&tree))));
+    g.bench_function("transcode", |b| {
+        b.iter(|| {
+            xml::transcode(black_box(&bytes), &Limits::default(), std::io::sink())
+                .expect("transcode")
+        })
+    });
     let text = xml::to_xml(&tree);
     g.bench_function("from_xml", |b| b.iter(|| xml::from_xml(black_box(&text))));
     g.finish();

@@ -111,35 +111,123 @@ pub fn decode(bytes: &[u8]) -> Result<Element, DecodeError> {
 
 /// Decodes one ActiveSync WBXML document.
 pub fn decode_with(bytes: &[u8], limits: &Limits) -> Result<Element, DecodeError> {
-    if bytes.len() > limits.max_input_bytes {
-        return Err(DecodeError {
-            offset: 0,
-            kind: DecodeErrorKind::InputTooLarge {
-                len: bytes.len(),
-                max: limits.max_input_bytes,
-            },
-        });
+    let mut reader = Reader::new(bytes, limits)?;
+    let mut stack: Vec<Element> = Vec::with_capacity(16);
+    while let Some(event) = reader.next_event()? {
+        match event {
+            Event::Start { tag, content } => {
+                let element = Element::new(tag);
+                if content {
+                    stack.push(element);
+                } else if let Some(parent) = stack.last_mut() {
+                    parent.children.push(Node::Element(element));
+                } else {
+                    return reader.finish(element);
+                }
+            }
+            Event::End => {
+                // The reader only reports an END that closes an open element.
+                let Some(done) = stack.pop() else { break };
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(Node::Element(done)),
+                    None => return reader.finish(done),
+                }
+            }
+            Event::Text(text) => {
+                if let Some(parent) = stack.last_mut() {
+                    // Consecutive strings are one run of character data in XML terms;
+                    // merging keeps the tree identical to what its XML form parses to.
+                    match parent.children.last_mut() {
+                        Some(Node::Text(prev)) => prev.push_str(text),
+                        _ => parent.children.push(Node::Text(text.to_owned())),
+                    }
+                }
+            }
+            Event::Opaque(data) => {
+                if let Some(parent) = stack.last_mut() {
+                    parent.children.push(Node::Opaque(data.to_vec()));
+                }
+            }
+        }
     }
-    let mut d = Decoder {
-        buf: bytes,
-        pos: 0,
-        limits,
-    };
-    d.header()?;
-    d.body()
+    // The reader reports a missing or unclosed root before running out of events.
+    Err(reader.no_root())
 }
 
-struct Decoder<'a> {
+/// One step of a WBXML document, as `Reader` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Event<'a> {
+    /// A tag; `content` false means it is also the end of the element (no END follows).
+    Start {
+        tag: Tag,
+        content: bool,
+    },
+    /// The end of the innermost element started with content.
+    End,
+    /// A non-empty inline string (empty ones carry no data and are not reported).
+    Text(&'a str),
+    Opaque(&'a [u8]),
+}
+
+/// A validating pull parser over a WBXML document: every structural and lexical rule is
+/// checked here, so that the tree decoder and the streaming XML converter agree on what
+/// is valid and report the same errors at the same offsets.
+pub(crate) struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,
     limits: &'a Limits,
+    page: u8,
+    /// Tags of the open elements (for the depth limit and the unclosed-element error).
+    open: Vec<Tag>,
+    root_started: bool,
+    elements: usize,
 }
 
 fn fail<T>(offset: usize, kind: DecodeErrorKind) -> Result<T, DecodeError> {
     Err(DecodeError { offset, kind })
 }
 
-impl Decoder<'_> {
+impl<'a> Reader<'a> {
+    /// Checks the size limit and the header; the reader is then at the first body token.
+    pub(crate) fn new(buf: &'a [u8], limits: &'a Limits) -> Result<Self, DecodeError> {
+        if buf.len() > limits.max_input_bytes {
+            return fail(
+                0,
+                DecodeErrorKind::InputTooLarge {
+                    len: buf.len(),
+                    max: limits.max_input_bytes,
+                },
+            );
+        }
+        let mut r = Reader {
+            buf,
+            pos: 0,
+            limits,
+            page: 0,
+            open: Vec::with_capacity(16),
+            root_started: false,
+            elements: 0,
+        };
+        r.header()?;
+        Ok(r)
+    }
+
+    /// After the root element closed: only the end of input may follow.
+    pub(crate) fn finish<T>(&mut self, value: T) -> Result<T, DecodeError> {
+        match self.next_event()? {
+            None => Ok(value),
+            // `next_event` rejects anything after the root, so this is not reached.
+            Some(_) => fail(self.pos, DecodeErrorKind::MultipleRoots),
+        }
+    }
+
+    pub(crate) fn no_root(&self) -> DecodeError {
+        DecodeError {
+            offset: self.buf.len(),
+            kind: DecodeErrorKind::NoRoot,
+        }
+    }
+
     fn byte(&mut self, context: &'static str) -> Result<u8, DecodeError> {
         match self.buf.get(self.pos) {
             Some(&b) => {
@@ -200,16 +288,24 @@ impl Decoder<'_> {
         Ok(())
     }
 
-    fn body(&mut self) -> Result<Element, DecodeError> {
+    /// The next event, or `None` at the end of a complete document.
+    pub(crate) fn next_event(&mut self) -> Result<Option<Event<'a>>, DecodeError> {
         let buf = self.buf;
-        let mut page: u8 = 0;
-        let mut stack: Vec<Element> = Vec::with_capacity(16);
-        let mut root: Option<Element> = None;
-        let mut elements = 0usize;
-
-        while self.pos < buf.len() {
+        loop {
             let at = self.pos;
-            let b = buf[at];
+            let Some(&b) = buf.get(at) else {
+                return match self.open.last() {
+                    Some(innermost) => fail(
+                        buf.len(),
+                        DecodeErrorKind::UnclosedElements {
+                            open: self.open.len(),
+                            innermost: innermost.name().unwrap_or("?").to_owned(),
+                        },
+                    ),
+                    None if self.root_started => Ok(None),
+                    None => fail(buf.len(), DecodeErrorKind::NoRoot),
+                };
+            };
             self.pos += 1;
             match b {
                 SWITCH_PAGE => {
@@ -217,39 +313,30 @@ impl Decoder<'_> {
                     if usize::from(p) >= CODE_PAGES.len() {
                         return fail(at + 1, DecodeErrorKind::UnknownPage(p));
                     }
-                    page = p;
+                    self.page = p;
                 }
                 END => {
-                    let Some(done) = stack.pop() else {
+                    if self.open.pop().is_none() {
                         return fail(at, DecodeErrorKind::UnmatchedEnd);
-                    };
-                    match stack.last_mut() {
-                        Some(parent) => parent.children.push(Node::Element(done)),
-                        None => root = Some(done),
                     }
+                    return Ok(Some(Event::End));
                 }
                 STR_I => {
                     let text = self.inline_string()?;
-                    let Some(parent) = stack.last_mut() else {
+                    if self.open.is_empty() {
                         return fail(at, DecodeErrorKind::ContentOutsideRoot);
-                    };
-                    // Consecutive strings are one run of character data in XML terms, and
-                    // an empty one is no data at all; normalising here keeps the tree
-                    // identical to what the XML form of the document parses back to.
-                    if text.is_empty() {
-                        continue;
                     }
-                    match parent.children.last_mut() {
-                        Some(Node::Text(prev)) => prev.push_str(text),
-                        _ => parent.children.push(Node::Text(text.to_owned())),
+                    // An empty string is no character data at all.
+                    if !text.is_empty() {
+                        return Ok(Some(Event::Text(text)));
                     }
                 }
                 OPAQUE => {
                     let data = self.opaque()?;
-                    let Some(parent) = stack.last_mut() else {
+                    if self.open.is_empty() {
                         return fail(at, DecodeErrorKind::ContentOutsideRoot);
-                    };
-                    parent.children.push(Node::Opaque(data.to_vec()));
+                    }
+                    return Ok(Some(Event::Opaque(data)));
                 }
                 0x02 | 0x04 | 0x40..=0x44 | 0x80..=0x84 | 0xC0..=0xC2 | 0xC4 => {
                     return fail(
@@ -260,72 +347,60 @@ impl Decoder<'_> {
                         },
                     );
                 }
-                _ => {
-                    let token = b & 0x3F;
-                    if b & TAG_ATTRIBUTES != 0 {
-                        return fail(
-                            at,
-                            DecodeErrorKind::Attributes {
-                                page,
-                                token,
-                                byte: b,
-                            },
-                        );
-                    }
-                    let tag = Tag::new(page, token);
-                    if !tag.is_known() {
-                        return fail(
-                            at,
-                            DecodeErrorKind::UnknownToken {
-                                page,
-                                page_name: CODE_PAGES[usize::from(page)].name,
-                                token,
-                            },
-                        );
-                    }
-                    if stack.is_empty() && root.is_some() {
-                        return fail(at, DecodeErrorKind::MultipleRoots);
-                    }
-                    elements += 1;
-                    if elements > self.limits.max_elements {
-                        return fail(
-                            at,
-                            DecodeErrorKind::TooManyElements(self.limits.max_elements),
-                        );
-                    }
-                    if stack.len() >= self.limits.max_depth {
-                        return fail(at, DecodeErrorKind::TooDeep(self.limits.max_depth));
-                    }
-                    let element = Element::new(tag);
-                    if b & TAG_CONTENT != 0 {
-                        stack.push(element);
-                    } else {
-                        match stack.last_mut() {
-                            Some(parent) => parent.children.push(Node::Element(element)),
-                            None => root = Some(element),
-                        }
-                    }
-                }
+                _ => return self.tag(at, b).map(Some),
             }
-        }
-
-        if let Some(innermost) = stack.last() {
-            return fail(
-                buf.len(),
-                DecodeErrorKind::UnclosedElements {
-                    open: stack.len(),
-                    innermost: innermost.tag.name().unwrap_or("?").to_owned(),
-                },
-            );
-        }
-        match root {
-            Some(root) => Ok(root),
-            None => fail(buf.len(), DecodeErrorKind::NoRoot),
         }
     }
 
+    fn tag(&mut self, at: usize, b: u8) -> Result<Event<'a>, DecodeError> {
+        let page = self.page;
+        let token = b & 0x3F;
+        if b & TAG_ATTRIBUTES != 0 {
+            return fail(
+                at,
+                DecodeErrorKind::Attributes {
+                    page,
+                    token,
+                    byte: b,
+                },
+            );
+        }
+        let tag = Tag::new(page, token);
+        if !tag.is_known() {
+            return fail(
+                at,
+                DecodeErrorKind::UnknownToken {
+                    page,
+                    page_name: CODE_PAGES[usize::from(page)].name,
+                    token,
+                },
+            );
+        }
+        if self.open.is_empty() {
+            if self.root_started {
+                return fail(at, DecodeErrorKind::MultipleRoots);
+            }
+            self.root_started = true;
+        }
+        self.elements += 1;
+        if self.elements > self.limits.max_elements {
+            return fail(
+                at,
+                DecodeErrorKind::TooManyElements(self.limits.max_elements),
+            );
+        }
+        if self.open.len() >= self.limits.max_depth {
+            return fail(at, DecodeErrorKind::TooDeep(self.limits.max_depth));
+        }
+        let content = b & TAG_CONTENT != 0;
+        if content {
+            self.open.push(tag);
+        }
+        Ok(Event::Start { tag, content })
+    }
+
     /// STR_I body: UTF-8 up to a NUL (WBXML 1.3 section 5.8.4.1; UTF-8 per the header).
-    fn inline_string(&mut self) -> Result<&str, DecodeError> {
+    fn inline_string(&mut self) -> Result<&'a str, DecodeError> {
         let start = self.pos;
         let rest = &self.buf[start..];
         let Some(len) = memchr::memchr(0, rest) else {
@@ -339,7 +414,7 @@ impl Decoder<'_> {
     }
 
     /// OPAQUE body: mb_u_int32 length, then that many bytes (WBXML 1.3 section 5.8.4.6).
-    fn opaque(&mut self) -> Result<&[u8], DecodeError> {
+    fn opaque(&mut self) -> Result<&'a [u8], DecodeError> {
         let token_at = self.pos - 1;
         let len = self.mb_u_int32("in the OPAQUE length")?;
         let start = self.pos;

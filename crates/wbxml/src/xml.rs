@@ -22,7 +22,8 @@
 //! characters are written as character references so that they survive). Adjacent text
 //! and CDATA sections become one text node, as in the decoder.
 
-use crate::{CodePage, Element, Node, Tag, CODE_PAGES};
+use crate::decode::{Event as WbxmlEvent, Reader};
+use crate::{CodePage, DecodeError, Element, Limits, Node, Tag, CODE_PAGES};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use quick_xml::events::{BytesStart, Event};
@@ -78,74 +79,23 @@ pub enum XmlErrorKind {
 
 /// The document as indented XML with an XML declaration.
 pub fn to_xml(root: &Element) -> String {
-    let mut out = String::with_capacity(256);
-    out.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
-    write_xml(root, &mut out);
-    out
-}
-
-/// The pages used by the tree (bit per page) and whether it needs the `wbxml` prefix.
-fn scan(root: &Element) -> (u64, bool) {
-    let mut pages = 0u64;
-    let mut opaque = false;
-    let mut stack = vec![root];
-    while let Some(e) = stack.pop() {
-        pages |= 1u64 << (e.tag.page & 63);
-        for c in &e.children {
-            match c {
-                Node::Element(c) => stack.push(c),
-                Node::Opaque(_) => opaque = true,
-                Node::Text(t) => opaque |= t.contains('\0'),
-            }
-        }
+    let (pages, needs_wbxml, size) = scan(root);
+    let mut em = Emitter::new(
+        None,
+        root.tag.page,
+        pages,
+        needs_wbxml,
+        size + size / 8 + 256,
+    );
+    // Explicit stack of (element, next child): no recursion, whatever the depth.
+    let mut stack: Vec<(&Element, usize)> = Vec::with_capacity(16);
+    if em.start(root.tag, shape_of(root)) {
+        stack.push((root, 0));
     }
-    (pages, opaque)
-}
-
-fn prefix_of(page: &CodePage) -> String {
-    page.name.to_ascii_lowercase()
-}
-
-/// Appends the root element (no declaration) to `out`.
-fn write_xml(root: &Element, out: &mut String) {
-    let root_page = root.tag.page;
-    let (pages, needs_wbxml) = scan(root);
-    let w = XmlWriter {
-        // `None` for the root's page, whose names are unprefixed (default namespace).
-        prefixes: CODE_PAGES
-            .iter()
-            .map(|p| (p.number != root_page).then(|| prefix_of(p)))
-            .collect(),
-    };
-
-    let mut decls = String::new();
-    if let Some(page) = CODE_PAGES.get(usize::from(root_page)) {
-        let _ = write!(decls, " xmlns=\"{}\"", page.namespace);
-    }
-    for page in CODE_PAGES {
-        if page.number != root_page && pages & (1u64 << page.number) != 0 {
-            let _ = write!(decls, " xmlns:{}=\"{}\"", prefix_of(page), page.namespace);
-        }
-    }
-    if needs_wbxml {
-        let _ = write!(decls, " xmlns:wbxml=\"{WBXML_NS}\"");
-    }
-
-    // Explicit stack of (element, next child, inline): no recursion. An element is written
-    // inline (nothing added inside it) when it has text or opaque content, so formatting
-    // whitespace never becomes part of its text.
-    let mut stack: Vec<(&Element, usize, bool)> = Vec::with_capacity(16);
-    if w.start(root, &decls, out) {
-        stack.push((root, 0, is_inline(root)));
-    }
-    while let Some(&(e, i, inline)) = stack.last() {
-        let depth = stack.len();
+    while let Some(&(e, i)) = stack.last() {
         let Some(child) = e.children.get(i) else {
             stack.pop();
-            if !inline {
-                newline_indent(out, depth - 1);
-            }
-            w.end(e.tag, out);
+            em.end();
             continue;
         };
         if let Some(top) = stack.last_mut() {
@@ -153,113 +103,432 @@ fn write_xml(root: &Element, out: &mut String) {
         }
         match child {
             Node::Element(c) => {
-                if !inline {
-                    newline_indent(out, depth);
-                }
-                if w.start(c, "", out) {
-                    stack.push((c, 0, inline || is_inline(c)));
+                if em.start(c.tag, shape_of(c)) {
+                    stack.push((c, 0));
                 }
             }
-            Node::Text(t) if t.contains('\0') => opaque_child(t.as_bytes(), out),
-            Node::Text(t) => escape_text(t, out),
-            Node::Opaque(b) => opaque_child(b, out),
+            // STR_I cannot carry NUL, so `encode` writes such text as OPAQUE; the XML form
+            // does the same, so that both forms of a tree read back alike.
+            Node::Text(t) if t.contains('\0') => em.opaque(t.as_bytes()),
+            Node::Text(t) => em.text(t),
+            Node::Opaque(b) => em.opaque(b),
         }
     }
-    out.push('\n');
+    let bytes = em.finish_into_vec();
+    // Everything written is UTF-8 (names, escaped `str` text, base64); the fallback only
+    // keeps this function total.
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
-struct XmlWriter {
-    prefixes: Vec<Option<String>>,
+/// Why `transcode` stopped.
+#[derive(Debug, Error)]
+pub enum TranscodeError {
+    /// The input is not a valid document; nothing was written.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    #[error("write failed: {0}")]
+    Io(#[from] std::io::Error),
 }
 
-impl XmlWriter {
-    fn qname(&self, tag: Tag, out: &mut String) {
-        if let Some(Some(prefix)) = self.prefixes.get(usize::from(tag.page)) {
-            out.push_str(prefix);
-            out.push(':');
+/// WBXML straight to the XML `to_xml(&decode_with(wbxml, limits)?)` would produce, without
+/// building the tree: one pass validates the whole document and notes how each element is
+/// laid out, a second writes the XML to `out` in chunks. Nothing is written when the input
+/// is invalid.
+pub fn transcode<W: std::io::Write>(
+    wbxml: &[u8],
+    limits: &Limits,
+    out: W,
+) -> Result<(), TranscodeError> {
+    // Pass 1: validate, and record the shape of every element that has content, in
+    // document order; also the pages used and whether there is opaque content.
+    struct Frame {
+        shape_index: usize,
+        children: usize,
+        last_opaque: bool,
+        last_text: bool,
+        inline: bool,
+    }
+    let mut shapes: Vec<Shape> = Vec::new();
+    let mut frames: Vec<Frame> = Vec::with_capacity(16);
+    let mut pages = 0u64;
+    let mut needs_wbxml = false;
+    let mut root_page = None;
+    let mut reader = Reader::new(wbxml, limits)?;
+    while let Some(event) = reader.next_event()? {
+        match event {
+            WbxmlEvent::Start { tag, content } => {
+                pages |= 1u64 << (tag.page & 63);
+                root_page.get_or_insert(tag.page);
+                if let Some(parent) = frames.last_mut() {
+                    parent.children += 1;
+                    parent.last_opaque = false;
+                    parent.last_text = false;
+                }
+                if content {
+                    frames.push(Frame {
+                        shape_index: shapes.len(),
+                        children: 0,
+                        last_opaque: false,
+                        last_text: false,
+                        inline: false,
+                    });
+                    shapes.push(Shape::EMPTY);
+                }
+            }
+            WbxmlEvent::End => {
+                if let Some(f) = frames.pop() {
+                    shapes[f.shape_index] = Shape {
+                        empty: f.children == 0,
+                        single_opaque: f.children == 1 && f.last_opaque,
+                        inline: f.inline,
+                    };
+                }
+            }
+            WbxmlEvent::Text(_) => {
+                if let Some(f) = frames.last_mut() {
+                    // Adjacent strings are one text node (see `decode`).
+                    if !f.last_text {
+                        f.children += 1;
+                    }
+                    f.last_text = true;
+                    f.last_opaque = false;
+                    f.inline = true;
+                }
+            }
+            WbxmlEvent::Opaque(_) => {
+                needs_wbxml = true;
+                if let Some(f) = frames.last_mut() {
+                    f.children += 1;
+                    f.last_text = false;
+                    f.last_opaque = true;
+                    f.inline = true;
+                }
+            }
+        }
+    }
+
+    // Pass 2: the document is valid; write it.
+    let mut out = out;
+    let mut em = Emitter::new(
+        Some(&mut out),
+        root_page.unwrap_or(0),
+        pages,
+        needs_wbxml,
+        FLUSH_AT + 4096,
+    );
+    let mut next_shape = shapes.iter();
+    let mut reader = Reader::new(wbxml, limits)?;
+    while let Some(event) = reader.next_event()? {
+        match event {
+            WbxmlEvent::Start { tag, content } => {
+                let shape = if content {
+                    next_shape.next().copied().unwrap_or(Shape::EMPTY)
+                } else {
+                    Shape::EMPTY
+                };
+                // A tag with the content bit but no content is still closed by an END.
+                if !em.start(tag, shape) && content {
+                    em.skip_end += 1;
+                }
+            }
+            WbxmlEvent::End => em.end(),
+            WbxmlEvent::Text(t) => em.text(t),
+            WbxmlEvent::Opaque(b) => em.opaque(b),
+        }
+        em.maybe_flush()?;
+    }
+    em.finish()?;
+    Ok(())
+}
+
+/// The pages used by the tree (bit per page), whether it needs the `wbxml` prefix, and the
+/// size of its text and opaque content.
+fn scan(root: &Element) -> (u64, bool, usize) {
+    let mut pages = 0u64;
+    let mut opaque = false;
+    let mut size = 0usize;
+    let mut stack = vec![root];
+    while let Some(e) = stack.pop() {
+        pages |= 1u64 << (e.tag.page & 63);
+        size += 48;
+        for c in &e.children {
+            match c {
+                Node::Element(c) => stack.push(c),
+                Node::Opaque(b) => {
+                    opaque = true;
+                    size += b.len() * 4 / 3 + 40;
+                }
+                Node::Text(t) => {
+                    opaque |= t.contains('\0');
+                    size += t.len();
+                }
+            }
+        }
+    }
+    (pages, opaque, size)
+}
+
+/// How an element's content is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Shape {
+    /// No content: `<X/>`.
+    empty: bool,
+    /// Exactly one opaque value: the `wbxml:opaque="base64"` form.
+    single_opaque: bool,
+    /// Has text or opaque content: written without indentation inside, so that formatting
+    /// whitespace never becomes part of its text.
+    inline: bool,
+}
+
+impl Shape {
+    const EMPTY: Shape = Shape {
+        empty: true,
+        single_opaque: false,
+        inline: false,
+    };
+}
+
+fn shape_of(e: &Element) -> Shape {
+    Shape {
+        empty: e.children.is_empty(),
+        single_opaque: matches!(e.children.as_slice(), [Node::Opaque(_)]),
+        inline: e.children.iter().any(|c| !matches!(c, Node::Element(_))),
+    }
+}
+
+const FLUSH_AT: usize = 64 << 10;
+
+/// Writes the XML text from start/content/end steps; shared by `to_xml` and `transcode` so
+/// both produce the same text for the same document.
+struct Emitter<'w> {
+    out: Vec<u8>,
+    sink: Option<&'w mut dyn std::io::Write>,
+    root_page: u8,
+    /// Namespace declarations for the root start tag.
+    decls: String,
+    /// Open elements: tag, inline, single-opaque form.
+    stack: Vec<(Tag, bool, bool)>,
+    /// ENDs still to come for elements already written whole (`<X/>`).
+    skip_end: usize,
+}
+
+impl<'w> Emitter<'w> {
+    fn new(
+        sink: Option<&'w mut dyn std::io::Write>,
+        root_page: u8,
+        pages: u64,
+        needs_wbxml: bool,
+        capacity: usize,
+    ) -> Self {
+        let mut decls = String::new();
+        if let Some(page) = CODE_PAGES.get(usize::from(root_page)) {
+            let _ = write!(decls, " xmlns=\"{}\"", page.namespace);
+        }
+        for page in CODE_PAGES {
+            if page.number != root_page && pages & (1u64 << page.number) != 0 {
+                let _ = write!(decls, " xmlns:{}=\"{}\"", prefix_of(page), page.namespace);
+            }
+        }
+        if needs_wbxml {
+            let _ = write!(decls, " xmlns:wbxml=\"{WBXML_NS}\"");
+        }
+        let mut out = Vec::with_capacity(capacity);
+        out.extend_from_slice(b"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
+        Emitter {
+            out,
+            sink,
+            root_page,
+            decls,
+            stack: Vec::with_capacity(16),
+            skip_end: 0,
+        }
+    }
+
+    fn qname(&mut self, tag: Tag) {
+        if tag.page != self.root_page {
+            if let Some(page) = CODE_PAGES.get(usize::from(tag.page)) {
+                for b in page.name.bytes() {
+                    self.out.push(b.to_ascii_lowercase());
+                }
+                self.out.push(b':');
+            }
         }
         match tag.name() {
-            Some(n) => out.push_str(n),
+            Some(n) => self.out.extend_from_slice(n.as_bytes()),
             // Only reachable for hand-built trees with a tag outside the code pages; such
             // a document does not parse back.
             None => {
-                let _ = write!(out, "Unknown_{}_0x{:02X}", tag.page, tag.token);
+                let _ = write!(
+                    ByteWriter(&mut self.out),
+                    "Unknown_{}_0x{:02X}",
+                    tag.page,
+                    tag.token
+                );
             }
         }
     }
 
-    /// Writes the start tag (with `attrs`). An element without content is written whole
-    /// (`<X/>`), and so is the single-opaque form; returns true when children follow.
-    fn start(&self, e: &Element, attrs: &str, out: &mut String) -> bool {
-        out.push('<');
-        self.qname(e.tag, out);
-        out.push_str(attrs);
-        match e.children.as_slice() {
-            [] => {
-                out.push_str("/>");
-                false
-            }
-            [Node::Opaque(b)] => {
-                out.push_str(" wbxml:opaque=\"base64\">");
-                out.push_str(&BASE64.encode(b));
-                self.end(e.tag, out);
-                false
-            }
-            _ => {
-                out.push('>');
-                true
-            }
+    fn indent(&mut self, depth: usize) {
+        self.out.push(b'\n');
+        for _ in 0..depth {
+            self.out.extend_from_slice(b"  ");
         }
     }
 
-    fn end(&self, tag: Tag, out: &mut String) {
-        out.push_str("</");
-        self.qname(tag, out);
-        out.push('>');
-    }
-}
-
-fn is_inline(e: &Element) -> bool {
-    e.children.iter().any(|c| !matches!(c, Node::Element(_)))
-}
-
-fn newline_indent(out: &mut String, depth: usize) {
-    out.push('\n');
-    for _ in 0..depth {
-        out.push_str("  ");
-    }
-}
-
-fn opaque_child(bytes: &[u8], out: &mut String) {
-    out.push_str("<wbxml:opaque>");
-    out.push_str(&BASE64.encode(bytes));
-    out.push_str("</wbxml:opaque>");
-}
-
-/// XML-escapes text content. Besides `&`, `<` and `>`, CR and the other C0 controls are
-/// written as character references: a parser would turn a literal CR into LF (XML 1.0
-/// section 2.11), and the controls are not allowed as literal characters.
-fn escape_text(text: &str, out: &mut String) {
-    let bytes = text.as_bytes();
-    let mut last = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let rep: &str = match b {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'\t' | b'\n' => continue,
-            0..=0x1F => "",
-            _ => continue,
+    /// Writes a start tag; returns true when content and an `end()` follow, false when the
+    /// element was written whole (`<X/>`).
+    fn start(&mut self, tag: Tag, shape: Shape) -> bool {
+        let parent_inline = match self.stack.last() {
+            Some(&(_, inline, _)) => inline,
+            None => true,
         };
-        out.push_str(&text[last..i]);
-        if rep.is_empty() {
-            let _ = write!(out, "&#{b};");
-        } else {
-            out.push_str(rep);
+        if !parent_inline {
+            self.indent(self.stack.len());
         }
-        last = i + 1;
+        self.out.push(b'<');
+        self.qname(tag);
+        if self.stack.is_empty() {
+            let decls = std::mem::take(&mut self.decls);
+            self.out.extend_from_slice(decls.as_bytes());
+        }
+        if shape.empty {
+            self.out.extend_from_slice(b"/>");
+            return false;
+        }
+        if shape.single_opaque {
+            self.out.extend_from_slice(b" wbxml:opaque=\"base64\">");
+        } else {
+            self.out.push(b'>');
+        }
+        self.stack.push((
+            tag,
+            parent_inline && !self.stack.is_empty() || shape.inline,
+            shape.single_opaque,
+        ));
+        true
     }
-    out.push_str(&text[last..]);
+
+    fn end(&mut self) {
+        if self.skip_end > 0 {
+            self.skip_end -= 1;
+            return;
+        }
+        let Some((tag, inline, _)) = self.stack.pop() else {
+            return;
+        };
+        if !inline {
+            self.indent(self.stack.len());
+        }
+        self.out.extend_from_slice(b"</");
+        self.qname(tag);
+        self.out.push(b'>');
+    }
+
+    fn text(&mut self, text: &str) {
+        escape_text(text.as_bytes(), &mut self.out);
+    }
+
+    fn opaque(&mut self, bytes: &[u8]) {
+        let single = matches!(self.stack.last(), Some(&(_, _, true)));
+        if !single {
+            self.out.extend_from_slice(b"<wbxml:opaque>");
+        }
+        push_base64(bytes, &mut self.out);
+        if !single {
+            self.out.extend_from_slice(b"</wbxml:opaque>");
+        }
+    }
+
+    fn maybe_flush(&mut self) -> std::io::Result<()> {
+        if self.out.len() >= FLUSH_AT {
+            if let Some(sink) = self.sink.as_mut() {
+                sink.write_all(&self.out)?;
+                self.out.clear();
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> std::io::Result<()> {
+        self.out.push(b'\n');
+        if let Some(sink) = self.sink.as_mut() {
+            sink.write_all(&self.out)?;
+            sink.flush()?;
+        }
+        Ok(())
+    }
+
+    fn finish_into_vec(mut self) -> Vec<u8> {
+        self.out.push(b'\n');
+        self.out
+    }
+}
+
+/// `fmt::Write` into a byte buffer, for the rare formatted names.
+struct ByteWriter<'a>(&'a mut Vec<u8>);
+
+impl std::fmt::Write for ByteWriter<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
+}
+
+fn prefix_of(page: &CodePage) -> String {
+    page.name.to_ascii_lowercase()
+}
+
+fn push_base64(bytes: &[u8], out: &mut Vec<u8>) {
+    let start = out.len();
+    let len = base64::encoded_len(bytes.len(), true).unwrap_or(0);
+    out.resize(start + len, 0);
+    match BASE64.encode_slice(bytes, &mut out[start..]) {
+        Ok(n) => out.truncate(start + n),
+        Err(_) => out.truncate(start),
+    }
+}
+
+/// True for bytes written as a reference: `&`, `<`, `>`, and the C0 controls other than
+/// TAB and LF. A parser would turn a literal CR into LF (XML 1.0 section 2.11), and the
+/// other controls are not allowed as literal characters.
+#[inline]
+fn needs_escape(b: u8) -> bool {
+    (b < 0x20 && b != b'\t' && b != b'\n') | (b == b'&') | (b == b'<') | (b == b'>')
+}
+
+/// XML-escapes text content into `out`.
+fn escape_text(text: &[u8], out: &mut Vec<u8>) {
+    out.reserve(text.len());
+    let mut done = 0;
+    let mut i = 0;
+    while i < text.len() {
+        // Clean 32-byte blocks are the common case; the check has no early exit so the
+        // compiler can vectorise it.
+        if let Some(block) = text.get(i..i + 32) {
+            if !block.iter().fold(false, |acc, &b| acc | needs_escape(b)) {
+                i += 32;
+                continue;
+            }
+        }
+        let end = (i + 32).min(text.len());
+        while i < end {
+            let b = text[i];
+            if needs_escape(b) {
+                out.extend_from_slice(&text[done..i]);
+                match b {
+                    b'&' => out.extend_from_slice(b"&amp;"),
+                    b'<' => out.extend_from_slice(b"&lt;"),
+                    b'>' => out.extend_from_slice(b"&gt;"),
+                    _ => {
+                        let _ = write!(ByteWriter(out), "&#{b};");
+                    }
+                }
+                done = i + 1;
+            }
+            i += 1;
+        }
+    }
+    out.extend_from_slice(&text[done..]);
 }
 
 // --------------------------------------------------------------------------------------

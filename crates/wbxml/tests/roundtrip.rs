@@ -1,7 +1,7 @@
 //! Property tests: arbitrary trees of tags from every code page survive WBXML and XML.
 
-use easd_wbxml::xml::{from_xml, normalize, to_xml};
-use easd_wbxml::{decode, encode, Element, Node, Tag, Writer, CODE_PAGES};
+use easd_wbxml::xml::{from_xml, normalize, to_xml, transcode, TranscodeError};
+use easd_wbxml::{decode, encode, Element, Limits, Node, Tag, Writer, CODE_PAGES};
 use proptest::collection::vec;
 use proptest::prelude::*;
 
@@ -110,6 +110,29 @@ proptest! {
         let back = from_xml(&to_xml(&decoded)).unwrap();
         prop_assert_eq!(&back, &normalize(&decoded));
         prop_assert_eq!(decode(&encode(&back)).unwrap(), back);
+    }
+
+    #[test]
+    fn transcode_matches_to_xml_of_decode(tree in element()) {
+        let bytes = encode(&tree);
+        let mut out = Vec::new();
+        transcode(&bytes, &Limits::default(), &mut out).unwrap();
+        prop_assert_eq!(String::from_utf8(out).unwrap(), to_xml(&decode(&bytes).unwrap()));
+    }
+
+    #[test]
+    fn transcode_agrees_with_decode_on_any_body(body in vec(any::<u8>(), 0..256)) {
+        let mut bytes = vec![0x03, 0x01, 0x6A, 0x00];
+        bytes.extend(body);
+        let mut out = Vec::new();
+        match (decode(&bytes), transcode(&bytes, &Limits::default(), &mut out)) {
+            (Ok(tree), Ok(())) => prop_assert_eq!(String::from_utf8(out).unwrap(), to_xml(&tree)),
+            (Err(a), Err(TranscodeError::Decode(b))) => {
+                prop_assert_eq!(a, b);
+                prop_assert!(out.is_empty());
+            }
+            (a, b) => prop_assert!(false, "decode {:?} but transcode {:?}", a, b),
+        }
     }
 
     #[test]

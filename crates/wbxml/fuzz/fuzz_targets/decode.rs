@@ -2,12 +2,21 @@
 //! unchanged (up to the XML form's documented normalisation).
 #![no_main]
 
-use easd_wbxml::{decode, encode, xml, Writer};
+use easd_wbxml::{decode, encode, xml, Limits, Writer};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(tree) = decode(data) else {
-        return;
+    // The streaming converter must agree with the tree decoder on every input.
+    let mut streamed = Vec::new();
+    let transcoded = xml::transcode(data, &Limits::default(), &mut streamed);
+    let tree = match (decode(data), transcoded) {
+        (Ok(tree), Ok(())) => tree,
+        (Err(a), Err(xml::TranscodeError::Decode(b))) => {
+            assert_eq!(a, b, "decode and transcode report different errors");
+            assert!(streamed.is_empty(), "transcode wrote output for invalid input");
+            return;
+        }
+        (a, b) => panic!("decode {a:?} but transcode {b:?}"),
     };
 
     let bytes = encode(&tree);
@@ -20,6 +29,7 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(w.finish().expect("writer finishes"), bytes, "Writer != encode");
 
     let text = xml::to_xml(&tree);
+    assert_eq!(streamed, text.as_bytes(), "transcode != to_xml(decode)");
     let parsed = xml::from_xml(&text).unwrap_or_else(|e| panic!("to_xml output must parse: {e}\n{text}"));
     assert_eq!(parsed, xml::normalize(&tree), "from_xml(to_xml(tree)) != tree\n{text}");
 });
