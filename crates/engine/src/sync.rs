@@ -20,7 +20,7 @@ use easd_protocol::commands::sync::{
 use easd_protocol::items::airsyncbase::BodyPreference;
 use easd_protocol::items::email::EmailChange;
 use easd_protocol::ProtocolVersion;
-use easd_store::{folder_type, Folder, ItemChange, ItemId, Partnership, PartnershipId, Store};
+use easd_store::{folder_type, Folder, ItemChange, ItemId, ItemSummary, Partnership, PartnershipId, Store};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -87,6 +87,67 @@ pub fn filter_cutoff(filter: Option<FilterType>, now: i64) -> Option<i64> {
         FilterType::NoFilter | FilterType::IncompleteTasks => return None,
     };
     Some(now - days * DAY)
+}
+
+/// The cutoff of a collection's FilterType: it applies to mail only (MS-ASCMD 2.2.3.69.2).
+pub fn collection_cutoff(filter: Option<FilterType>, folder: &Folder, now: i64) -> Option<i64> {
+    filter_cutoff(filter, now).filter(|_| folder_class(folder.folder_type) == "Email")
+}
+
+/// What the next Sync of a collection sends from a state, before windowing. Sync and
+/// GetItemEstimate (MS-ASCMD 2.2.1.9: the number of items the next Sync brings) share it.
+pub struct Diff<'a> {
+    pub adds: Vec<&'a ItemSummary>,
+    pub changes: Vec<&'a ItemSummary>,
+    /// Delete for items gone, SoftDelete for items that left the filter window.
+    pub removals: Vec<ServerCommand>,
+}
+
+impl Diff<'_> {
+    /// The number of commands: the estimate of GetItemEstimate.
+    pub fn len(&self) -> usize {
+        self.adds.len() + self.changes.len() + self.removals.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The difference between what the device has (`state`) and the folder now (`items`,
+/// newest first) within the filter window starting at `cutoff`.
+pub fn diff<'a>(state: &CollectionState, items: &'a [ItemSummary], cutoff: Option<i64>) -> Diff<'a> {
+    let in_window = |date: i64| cutoff.is_none_or(|c| date >= c);
+    let mut current: HashMap<&str, (i64, bool)> = HashMap::with_capacity(items.len());
+    let mut adds = Vec::new();
+    let mut changes = Vec::new();
+    for it in items {
+        let visible = in_window(it.date_received);
+        current.insert(it.server_id.as_str(), (it.modseq.0, visible));
+        match state.known.get(&it.server_id) {
+            None if visible => adds.push(it),
+            Some(seen) if *seen < it.modseq.0 => changes.push(it),
+            _ => {}
+        }
+    }
+    let mut removals: Vec<ServerCommand> = Vec::new();
+    if state.initial_done || adds.is_empty() {
+        let mut gone: Vec<&String> = state
+            .known
+            .keys()
+            .filter(|sid| current.get(sid.as_str()).is_none_or(|(_, visible)| !visible))
+            .collect();
+        gone.sort();
+        for sid in gone {
+            removals.push(match current.get(sid.as_str()) {
+                Some(_) => ServerCommand::SoftDelete { server_id: sid.clone() },
+                None => ServerCommand::Delete { server_id: sid.clone() },
+            });
+        }
+    }
+    // Invariant 3: the initial contents first; changes flow once they are all sent.
+    let changes = if state.initial_done || adds.is_empty() { changes } else { Vec::new() };
+    Diff { adds, changes, removals }
 }
 
 fn response(request: &SyncCollectionRequest, sync_key: String, status: SyncStatus) -> SyncCollectionResponse {
@@ -178,37 +239,8 @@ fn sync_blocking(
     let listing = store.list_folder_items(account, folder.id)?;
     let mut unchanged = request.commands.is_empty();
     if get_changes {
-        let cutoff = filter_cutoff(options.filter(), ctx.now).filter(|_| folder_class(folder.folder_type) == "Email");
-        let in_window = |date: i64| cutoff.is_none_or(|c| date >= c);
-        let mut current: HashMap<&str, (i64, bool)> = HashMap::with_capacity(listing.items.len());
-        let mut adds = Vec::new();
-        let mut changes = Vec::new();
-        for it in &listing.items {
-            let visible = in_window(it.date_received);
-            current.insert(it.server_id.as_str(), (it.modseq.0, visible));
-            match state.known.get(&it.server_id) {
-                None if visible => adds.push(it),
-                Some(seen) if *seen < it.modseq.0 => changes.push(it),
-                _ => {}
-            }
-        }
-        let mut removals: Vec<ServerCommand> = Vec::new();
-        if state.initial_done || adds.is_empty() {
-            let mut gone: Vec<&String> = state
-                .known
-                .keys()
-                .filter(|sid| current.get(sid.as_str()).is_none_or(|(_, visible)| !visible))
-                .collect();
-            gone.sort();
-            for sid in gone {
-                removals.push(match current.get(sid.as_str()) {
-                    Some(_) => ServerCommand::SoftDelete { server_id: sid.clone() },
-                    None => ServerCommand::Delete { server_id: sid.clone() },
-                });
-            }
-        }
-        // Invariant 3: the initial contents first; changes flow once they are all sent.
-        let changes = if state.initial_done || adds.is_empty() { changes } else { Vec::new() };
+        let cutoff = collection_cutoff(options.filter(), &folder, ctx.now);
+        let Diff { adds, changes, removals } = diff(&state, &listing.items, cutoff);
         let total = adds.len() + changes.len() + removals.len();
         out.more_available = total > window;
         let mut budget = window;

@@ -5,6 +5,9 @@ mod folder_create;
 mod folder_delete;
 mod folder_sync;
 mod folder_update;
+mod get_item_estimate;
+mod item_operations;
+mod move_items;
 mod ping;
 mod provision;
 mod resolve_recipients;
@@ -84,6 +87,9 @@ pub const IMPLEMENTED: &[Command] = &[
     Command::ValidateCert,
     Command::Sync,
     Command::Ping,
+    Command::MoveItems,
+    Command::GetItemEstimate,
+    Command::ItemOperations,
 ];
 
 pub fn implemented_commands_header() -> String {
@@ -155,6 +161,9 @@ pub async fn dispatch(request: EasRequest, body: Bytes, record: &mut AccessRecor
         Command::ValidateCert => validate_cert::handle(&ctx, root, record).await,
         Command::Sync => sync::handle(&ctx, root, record).await,
         Command::Ping => ping::handle(&ctx, root, record).await,
+        Command::MoveItems => move_items::handle(&ctx, root, record).await,
+        Command::GetItemEstimate => get_item_estimate::handle(&ctx, root, record).await,
+        Command::ItemOperations => item_operations::handle(&ctx, root, record).await,
         _ => Ok(CommandResponse::bad_request("not implemented")),
     };
     match result {
@@ -179,6 +188,9 @@ fn command_root(command: Command) -> easd_wbxml::Tag {
         Command::Ping => ping::PING,
         Command::Settings => settings::SETTINGS,
         Command::Provision => provision::PROVISION,
+        Command::MoveItems => move_::MOVE_ITEMS,
+        Command::GetItemEstimate => easd_wbxml::tags::get_item_estimate::GET_ITEM_ESTIMATE,
+        Command::ItemOperations => easd_wbxml::tags::item_operations::ITEM_OPERATIONS,
         _ => airsync::SYNC,
     }
 }
@@ -195,6 +207,9 @@ fn status_tag(command: Command) -> easd_wbxml::Tag {
         Command::Ping => ping::STATUS,
         Command::Settings => settings::STATUS,
         Command::Provision => provision::STATUS,
+        Command::MoveItems => move_::STATUS,
+        Command::GetItemEstimate => easd_wbxml::tags::get_item_estimate::STATUS,
+        Command::ItemOperations => easd_wbxml::tags::item_operations::STATUS,
         _ => airsync::STATUS,
     }
 }
