@@ -216,10 +216,19 @@ fn sync_blocking(
     };
     // When the state after this key exists, the client lost our last answer: the Adds it
     // sends again were already made.
-    let replayed_adds: HashMap<String, String> = CollectionState::load(store, pid, collection, key + 1)?
-        .map(|s| s.client_adds.into_iter().collect())
-        .unwrap_or_default();
-    state.client_adds.clear();
+    let has_adds = request
+        .commands
+        .iter()
+        .any(|c| matches!(c, ClientCommand::Add { .. }));
+    let replayed_adds: HashMap<String, String> = if has_adds {
+        CollectionState::load(store, pid, collection, key + 1)?
+            .map(|s| s.client_adds.into_iter().collect())
+            .unwrap_or_default()
+    } else {
+        HashMap::new()
+    };
+    let answered_adds = std::mem::take(&mut state.client_adds);
+    let loaded_snapshot = state.snapshot;
 
     let options = request.options_for(Some(folder_class(folder.folder_type))).cloned().unwrap_or_default();
     let mut out = response(request, String::new(), SyncStatus::Success);
@@ -282,6 +291,12 @@ fn sync_blocking(
     let new_key = if unchanged { key } else { key + 1 };
     if !unchanged {
         state.save(store, pid, collection, new_key)?;
+    } else if state.snapshot > loaded_snapshot {
+        // The folder changed in ways that give this device nothing (an item added and
+        // deleted between its syncs, a change outside its filter): move the Ping baseline
+        // forward in place, or its Pings would report this folder forever.
+        state.client_adds = answered_adds;
+        state.save(store, pid, collection, key)?;
     }
     out.sync_key = new_key.to_string();
     Ok(out)
