@@ -101,12 +101,15 @@ pub struct Diff<'a> {
     pub changes: Vec<&'a ItemSummary>,
     /// Delete for items gone, SoftDelete for items that left the filter window.
     pub removals: Vec<ServerCommand>,
+    /// Changes and removals held back until the initial contents are all sent
+    /// (invariant 3); the client learns of them by MoreAvailable.
+    pub deferred: usize,
 }
 
 impl Diff<'_> {
     /// The number of commands: the estimate of GetItemEstimate.
     pub fn len(&self) -> usize {
-        self.adds.len() + self.changes.len() + self.removals.len()
+        self.adds.len() + self.changes.len() + self.removals.len() + self.deferred
     }
 
     pub fn is_empty(&self) -> bool {
@@ -130,24 +133,26 @@ pub fn diff<'a>(state: &CollectionState, items: &'a [ItemSummary], cutoff: Optio
             _ => {}
         }
     }
-    let mut removals: Vec<ServerCommand> = Vec::new();
-    if state.initial_done || adds.is_empty() {
-        let mut gone: Vec<&String> = state
-            .known
-            .keys()
-            .filter(|sid| current.get(sid.as_str()).is_none_or(|(_, visible)| !visible))
-            .collect();
-        gone.sort();
-        for sid in gone {
-            removals.push(match current.get(sid.as_str()) {
-                Some(_) => ServerCommand::SoftDelete { server_id: sid.clone() },
-                None => ServerCommand::Delete { server_id: sid.clone() },
-            });
-        }
-    }
+    let mut gone: Vec<&String> = state
+        .known
+        .keys()
+        .filter(|sid| current.get(sid.as_str()).is_none_or(|(_, visible)| !visible))
+        .collect();
+    gone.sort();
+    let removals: Vec<ServerCommand> = gone
+        .into_iter()
+        .map(|sid| match current.get(sid.as_str()) {
+            Some(_) => ServerCommand::SoftDelete { server_id: sid.clone() },
+            None => ServerCommand::Delete { server_id: sid.clone() },
+        })
+        .collect();
     // Invariant 3: the initial contents first; changes flow once they are all sent.
-    let changes = if state.initial_done || adds.is_empty() { changes } else { Vec::new() };
-    Diff { adds, changes, removals }
+    if state.initial_done || adds.is_empty() {
+        Diff { adds, changes, removals, deferred: 0 }
+    } else {
+        let deferred = changes.len() + removals.len();
+        Diff { adds, changes: Vec::new(), removals: Vec::new(), deferred }
+    }
 }
 
 fn response(request: &SyncCollectionRequest, sync_key: String, status: SyncStatus) -> SyncCollectionResponse {
@@ -249,9 +254,9 @@ fn sync_blocking(
     let mut unchanged = request.commands.is_empty();
     if get_changes {
         let cutoff = collection_cutoff(options.filter(), &folder, ctx.now);
-        let Diff { adds, changes, removals } = diff(&state, &listing.items, cutoff);
+        let Diff { adds, changes, removals, deferred } = diff(&state, &listing.items, cutoff);
         let total = adds.len() + changes.len() + removals.len();
-        out.more_available = total > window;
+        out.more_available = total > window || deferred > 0;
         let mut budget = window;
         let take_adds: Vec<_> = adds.into_iter().take(budget).collect();
         budget -= take_adds.len();
