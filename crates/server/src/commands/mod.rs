@@ -1,6 +1,7 @@
 //! One file per EAS command, each in three steps: parse the WBXML into the command's typed
 //! request (`protocol`), apply it through the engine, write the typed response.
 
+mod find;
 mod folder_create;
 mod folder_delete;
 mod folder_sync;
@@ -11,7 +12,11 @@ mod move_items;
 mod ping;
 mod provision;
 mod resolve_recipients;
+mod search;
+mod send_mail;
 mod settings;
+mod smart_forward;
+mod smart_reply;
 mod sync;
 mod validate_cert;
 
@@ -43,6 +48,9 @@ pub struct EasRequest {
 pub struct Ctx {
     pub request: EasRequest,
     pub partnership: Partnership,
+    /// The body of a 12.1 SendMail/SmartReply/SmartForward that carries raw MIME rather
+    /// than WBXML (MS-ASCMD 2.2.1.17); empty for every other request.
+    pub raw_body: Bytes,
 }
 
 impl Ctx {
@@ -56,6 +64,11 @@ impl Ctx {
 
     pub fn version(&self) -> ProtocolVersion {
         self.request.version
+    }
+
+    /// The raw MIME message of a 12.1 ComposeMail request, if that is what came.
+    pub fn raw_mime(&self) -> Option<Vec<u8>> {
+        (!self.raw_body.is_empty()).then(|| self.raw_body.to_vec())
     }
 }
 
@@ -87,6 +100,11 @@ pub const IMPLEMENTED: &[Command] = &[
     Command::ValidateCert,
     Command::Sync,
     Command::Ping,
+    Command::SendMail,
+    Command::SmartReply,
+    Command::SmartForward,
+    Command::Search,
+    Command::Find,
     Command::MoveItems,
     Command::GetItemEstimate,
     Command::ItemOperations,
@@ -103,9 +121,13 @@ pub async fn dispatch(request: EasRequest, body: Bytes, record: &mut AccessRecor
         return CommandResponse::bad_request(format!("{} is not implemented", command.name()));
     }
     // Malformed input is refused before anything is looked up or written (MS-ASHTTP 3.2.5.2).
+    // 12.1 SendMail, SmartReply and SmartForward send the message itself (message/rfc822).
+    let raw_mime = matches!(command, Command::SendMail | Command::SmartReply | Command::SmartForward)
+        && !body.is_empty()
+        && !request.content_type.contains("wbxml");
     let root = if body.is_empty() {
         None
-    } else if command == Command::SendMail && !request.content_type.contains("wbxml") {
+    } else if raw_mime {
         // 12.1 SendMail carries raw MIME (MS-ASCMD 2.2.1.17); handled by the command.
         None
     } else {
@@ -149,7 +171,8 @@ pub async fn dispatch(request: EasRequest, body: Bytes, record: &mut AccessRecor
             return CommandResponse::Wbxml(root);
         }
     }
-    let ctx = Ctx { request, partnership };
+    let raw_body = if raw_mime { body } else { Bytes::new() };
+    let ctx = Ctx { request, partnership, raw_body };
     let result = match command {
         Command::FolderSync => folder_sync::handle(&ctx, root, record).await,
         Command::Provision => provision::handle(&ctx, root, record).await,
@@ -161,6 +184,11 @@ pub async fn dispatch(request: EasRequest, body: Bytes, record: &mut AccessRecor
         Command::ValidateCert => validate_cert::handle(&ctx, root, record).await,
         Command::Sync => sync::handle(&ctx, root, record).await,
         Command::Ping => ping::handle(&ctx, root, record).await,
+        Command::SendMail => send_mail::handle(&ctx, root, record).await,
+        Command::SmartReply => smart_reply::handle(&ctx, root, record).await,
+        Command::SmartForward => smart_forward::handle(&ctx, root, record).await,
+        Command::Search => search::handle(&ctx, root, record).await,
+        Command::Find => find::handle(&ctx, root, record).await,
         Command::MoveItems => move_items::handle(&ctx, root, record).await,
         Command::GetItemEstimate => get_item_estimate::handle(&ctx, root, record).await,
         Command::ItemOperations => item_operations::handle(&ctx, root, record).await,
@@ -188,6 +216,11 @@ fn command_root(command: Command) -> easd_wbxml::Tag {
         Command::Ping => ping::PING,
         Command::Settings => settings::SETTINGS,
         Command::Provision => provision::PROVISION,
+        Command::SendMail => compose_mail::SEND_MAIL,
+        Command::SmartReply => compose_mail::SMART_REPLY,
+        Command::SmartForward => compose_mail::SMART_FORWARD,
+        Command::Search => easd_wbxml::tags::search::SEARCH,
+        Command::Find => easd_wbxml::tags::find::FIND,
         Command::MoveItems => move_::MOVE_ITEMS,
         Command::GetItemEstimate => easd_wbxml::tags::get_item_estimate::GET_ITEM_ESTIMATE,
         Command::ItemOperations => easd_wbxml::tags::item_operations::ITEM_OPERATIONS,
@@ -207,6 +240,9 @@ fn status_tag(command: Command) -> easd_wbxml::Tag {
         Command::Ping => ping::STATUS,
         Command::Settings => settings::STATUS,
         Command::Provision => provision::STATUS,
+        Command::SendMail | Command::SmartReply | Command::SmartForward => compose_mail::STATUS,
+        Command::Search => easd_wbxml::tags::search::STATUS,
+        Command::Find => easd_wbxml::tags::find::STATUS,
         Command::MoveItems => move_::STATUS,
         Command::GetItemEstimate => easd_wbxml::tags::get_item_estimate::STATUS,
         Command::ItemOperations => easd_wbxml::tags::item_operations::STATUS,
