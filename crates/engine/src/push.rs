@@ -32,9 +32,12 @@ struct Watcher {
 
 const SHARDS: usize = 64;
 
+/// One shard: the watchers of each account that hashes to it.
+type Shard = Mutex<HashMap<i64, Vec<Watcher>>>;
+
 /// Shared by every request handler and every write path of the process.
 pub struct PushHub {
-    shards: Box<[Mutex<HashMap<i64, Vec<Watcher>>>]>,
+    shards: Box<[Shard]>,
     next_id: AtomicU64,
     parked: AtomicUsize,
     shutting_down: AtomicBool,
