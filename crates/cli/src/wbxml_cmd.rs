@@ -23,8 +23,8 @@ pub enum WbxmlCommand {
 pub fn run(cmd: WbxmlCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         WbxmlCommand::Decode { file } => {
-            let input = read_input(file.as_deref())?;
-            let bytes = wbxml_bytes(&input)?;
+            let input = Input::open(file.as_deref())?;
+            let bytes = wbxml_bytes(input.bytes())?;
             // Straight to XML, without building the tree; nothing is written for invalid
             // input, and the error already reads "byte N: ..." (offset into the WBXML).
             let mut out = std::io::stdout().lock();
@@ -47,6 +47,44 @@ pub fn run(cmd: WbxmlCommand) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The input of `decode`: a regular file is mapped rather than read, which saves copying
+/// it (a third of the time of a large decode).
+enum Input {
+    Mapped(memmap2::Mmap),
+    Read(Vec<u8>),
+}
+
+impl Input {
+    fn open(file: Option<&str>) -> anyhow::Result<Input> {
+        if let Some(path) = file.filter(|p| *p != "-") {
+            let f = std::fs::File::open(path).with_context(|| format!("cannot read {path}"))?;
+            let meta = f
+                .metadata()
+                .with_context(|| format!("cannot read {path}"))?;
+            // Small files are not worth a mapping; empty ones cannot be mapped.
+            if meta.is_file() && meta.len() >= 64 * 1024 {
+                // SAFETY: the mapping is read-only and private to this process. Another
+                // process could change the file while it is mapped (the reason the call is
+                // unsafe); every byte read is bounds-checked against the mapping's fixed
+                // length and validated by the decoder, so the worst outcome is an error or
+                // a garbled document — the trade-off ripgrep makes by default too. A file
+                // truncated meanwhile raises SIGBUS, ending this short-lived command.
+                if let Ok(map) = unsafe { memmap2::Mmap::map(&f) } {
+                    return Ok(Input::Mapped(map));
+                }
+            }
+        }
+        read_input(file).map(Input::Read)
+    }
+
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Input::Mapped(m) => m,
+            Input::Read(v) => v,
+        }
+    }
 }
 
 fn read_input(file: Option<&str>) -> anyhow::Result<Vec<u8>> {

@@ -149,3 +149,23 @@ fn unrecognised_input_and_missing_files_fail_cleanly() {
     );
     assert_eq!(err.lines().count(), 1, "{err}");
 }
+
+#[test]
+fn large_files_decode_the_same_as_small_ones() {
+    // Over the size from which the file is mapped instead of read.
+    let body = "Lorem ipsum dolor sit amet & co <3\r\n".repeat(4000);
+    let mut doc = vec![0x03, 0x01, 0x6A, 0x00, 0x45, 0x00, 0x11, 0x4B, 0x03];
+    doc.extend_from_slice(body.as_bytes());
+    doc.extend_from_slice(&[0x00, 0x01, 0x01]);
+    assert!(doc.len() > 128 * 1024);
+    let path =
+        std::env::temp_dir().join(format!("easd-wbxml-cli-big-{}.wbxml", std::process::id()));
+    std::fs::write(&path, &doc).unwrap();
+    let from_file = easd(&["wbxml", "decode", path.to_str().unwrap()], b"");
+    let _ = std::fs::remove_file(&path);
+    assert!(from_file.status.success(), "{}", stderr(&from_file));
+    let from_stdin = easd(&["wbxml", "decode"], &doc);
+    assert_eq!(from_file.stdout, from_stdin.stdout);
+    let encoded = easd(&["wbxml", "encode"], &from_file.stdout);
+    assert_eq!(encoded.stdout, doc);
+}

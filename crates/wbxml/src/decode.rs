@@ -148,6 +148,8 @@ pub fn decode_with(bytes: &[u8], limits: &Limits) -> Result<Element, DecodeError
                     parent.children.push(Node::Opaque(data.to_vec()));
                 }
             }
+            // Only a `revisit` reader produces these.
+            Event::RevisitedText(_) => {}
         }
     }
     // The reader reports a missing or unclosed root before running out of events.
@@ -166,6 +168,9 @@ pub(crate) enum Event<'a> {
     End,
     /// A non-empty inline string (empty ones carry no data and are not reported).
     Text(&'a str),
+    /// The same from a reader made with `Reader::revisit`: the bytes of a document that
+    /// already passed a validating reader, so known to be UTF-8 but not checked again.
+    RevisitedText(&'a [u8]),
     Opaque(&'a [u8]),
 }
 
@@ -181,6 +186,8 @@ pub(crate) struct Reader<'a> {
     open: Vec<Tag>,
     root_started: bool,
     elements: usize,
+    /// False only for `revisit`: inline strings are not checked for UTF-8 again.
+    check_utf8: bool,
 }
 
 fn fail<T>(offset: usize, kind: DecodeErrorKind) -> Result<T, DecodeError> {
@@ -207,8 +214,19 @@ impl<'a> Reader<'a> {
             open: Vec::with_capacity(16),
             root_started: false,
             elements: 0,
+            check_utf8: true,
         };
         r.header()?;
+        Ok(r)
+    }
+
+    /// A second reader over a document a validating reader has accepted in full: strings
+    /// come as `RevisitedText`, skipping the UTF-8 check (the costliest part of reading).
+    /// All other checks still run, so a wrong input still cannot cause anything worse
+    /// than an error or bytes passed through unchecked.
+    pub(crate) fn revisit(buf: &'a [u8], limits: &'a Limits) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(buf, limits)?;
+        r.check_utf8 = false;
         Ok(r)
     }
 
@@ -322,14 +340,21 @@ impl<'a> Reader<'a> {
                     return Ok(Some(Event::End));
                 }
                 STR_I => {
-                    let text = self.inline_string()?;
+                    let raw = self.inline_string_bytes()?;
                     if self.open.is_empty() {
                         return fail(at, DecodeErrorKind::ContentOutsideRoot);
                     }
                     // An empty string is no character data at all.
-                    if !text.is_empty() {
-                        return Ok(Some(Event::Text(text)));
+                    if raw.is_empty() {
+                        continue;
                     }
+                    if !self.check_utf8 {
+                        return Ok(Some(Event::RevisitedText(raw)));
+                    }
+                    return match std::str::from_utf8(raw) {
+                        Ok(text) => Ok(Some(Event::Text(text))),
+                        Err(e) => fail(at + 1 + e.valid_up_to(), DecodeErrorKind::InvalidUtf8),
+                    };
                 }
                 OPAQUE => {
                     let data = self.opaque()?;
@@ -399,18 +424,16 @@ impl<'a> Reader<'a> {
         Ok(Event::Start { tag, content })
     }
 
-    /// STR_I body: UTF-8 up to a NUL (WBXML 1.3 section 5.8.4.1; UTF-8 per the header).
-    fn inline_string(&mut self) -> Result<&'a str, DecodeError> {
+    /// STR_I body: bytes up to a NUL (WBXML 1.3 section 5.8.4.1), UTF-8 per the header's
+    /// charset (checked by the caller).
+    fn inline_string_bytes(&mut self) -> Result<&'a [u8], DecodeError> {
         let start = self.pos;
         let rest = &self.buf[start..];
         let Some(len) = memchr::memchr(0, rest) else {
             return fail(start - 1, DecodeErrorKind::UnterminatedString);
         };
         self.pos = start + len + 1;
-        match std::str::from_utf8(&rest[..len]) {
-            Ok(s) => Ok(s),
-            Err(e) => fail(start + e.valid_up_to(), DecodeErrorKind::InvalidUtf8),
-        }
+        Ok(&rest[..len])
     }
 
     /// OPAQUE body: mb_u_int32 length, then that many bytes (WBXML 1.3 section 5.8.4.6).

@@ -110,7 +110,7 @@ pub fn to_xml(root: &Element) -> String {
             // STR_I cannot carry NUL, so `encode` writes such text as OPAQUE; the XML form
             // does the same, so that both forms of a tree read back alike.
             Node::Text(t) if t.contains('\0') => em.opaque(t.as_bytes()),
-            Node::Text(t) => em.text(t),
+            Node::Text(t) => em.text(t.as_bytes()),
             Node::Opaque(b) => em.opaque(b),
         }
     }
@@ -184,7 +184,7 @@ pub fn transcode<W: std::io::Write>(
                     };
                 }
             }
-            WbxmlEvent::Text(_) => {
+            WbxmlEvent::Text(_) | WbxmlEvent::RevisitedText(_) => {
                 if let Some(f) = frames.last_mut() {
                     // Adjacent strings are one text node (see `decode`).
                     if !f.last_text {
@@ -217,7 +217,7 @@ pub fn transcode<W: std::io::Write>(
         FLUSH_AT + 4096,
     );
     let mut next_shape = shapes.iter();
-    let mut reader = Reader::new(wbxml, limits)?;
+    let mut reader = Reader::revisit(wbxml, limits)?;
     while let Some(event) = reader.next_event()? {
         match event {
             WbxmlEvent::Start { tag, content } => {
@@ -232,7 +232,8 @@ pub fn transcode<W: std::io::Write>(
                 }
             }
             WbxmlEvent::End => em.end(),
-            WbxmlEvent::Text(t) => em.text(t),
+            WbxmlEvent::Text(t) => em.text(t.as_bytes()),
+            WbxmlEvent::RevisitedText(t) => em.text(t),
             WbxmlEvent::Opaque(b) => em.opaque(b),
         }
         em.maybe_flush()?;
@@ -424,8 +425,9 @@ impl<'w> Emitter<'w> {
         self.out.push(b'>');
     }
 
-    fn text(&mut self, text: &str) {
-        escape_text(text.as_bytes(), &mut self.out);
+    /// `text` is UTF-8 (a `str`, or STR_I bytes an earlier pass checked).
+    fn text(&mut self, text: &[u8]) {
+        escape_text(text, &mut self.out);
     }
 
     fn opaque(&mut self, bytes: &[u8]) {
@@ -500,35 +502,52 @@ fn needs_escape(b: u8) -> bool {
 fn escape_text(text: &[u8], out: &mut Vec<u8>) {
     out.reserve(text.len());
     let mut done = 0;
-    let mut i = 0;
-    while i < text.len() {
-        // Clean 32-byte blocks are the common case; the check has no early exit so the
-        // compiler can vectorise it.
-        if let Some(block) = text.get(i..i + 32) {
-            if !block.iter().fold(false, |acc, &b| acc | needs_escape(b)) {
-                i += 32;
-                continue;
-            }
+    let mut base = 0;
+    let mut blocks = text.chunks_exact(32);
+    for block in blocks.by_ref() {
+        // One bit per byte that needs escaping. The loop has no early exit, so the
+        // compiler turns it into vector compares and a mask; clean blocks (the common
+        // case) cost a handful of instructions.
+        let mut mask = 0u32;
+        for (j, &b) in block.iter().enumerate() {
+            mask |= u32::from(needs_escape(b)) << j;
         }
-        let end = (i + 32).min(text.len());
-        while i < end {
-            let b = text[i];
-            if needs_escape(b) {
-                out.extend_from_slice(&text[done..i]);
-                match b {
-                    b'&' => out.extend_from_slice(b"&amp;"),
-                    b'<' => out.extend_from_slice(b"&lt;"),
-                    b'>' => out.extend_from_slice(b"&gt;"),
-                    _ => {
-                        let _ = write!(ByteWriter(out), "&#{b};");
-                    }
-                }
-                done = i + 1;
-            }
-            i += 1;
+        while mask != 0 {
+            let i = base + mask.trailing_zeros() as usize;
+            escape_byte(text, i, &mut done, out);
+            mask &= mask - 1;
+        }
+        base += 32;
+    }
+    for (j, &b) in blocks.remainder().iter().enumerate() {
+        if needs_escape(b) {
+            escape_byte(text, base + j, &mut done, out);
         }
     }
     out.extend_from_slice(&text[done..]);
+}
+
+/// Copies `text[done..i]` to `out`, then the reference for `text[i]`.
+#[inline]
+fn escape_byte(text: &[u8], i: usize, done: &mut usize, out: &mut Vec<u8>) {
+    out.extend_from_slice(&text[*done..i]);
+    let b = text[i];
+    match b {
+        b'&' => out.extend_from_slice(b"&amp;"),
+        b'<' => out.extend_from_slice(b"&lt;"),
+        b'>' => out.extend_from_slice(b"&gt;"),
+        b'\r' => out.extend_from_slice(b"&#13;"),
+        _ => {
+            // Other C0 controls: "&#N;" with N < 32.
+            out.extend_from_slice(b"&#");
+            if b >= 10 {
+                out.push(b'0' + b / 10);
+            }
+            out.push(b'0' + b % 10);
+            out.push(b';');
+        }
+    }
+    *done = i + 1;
 }
 
 // --------------------------------------------------------------------------------------

@@ -248,3 +248,19 @@ fn corpus_documents_parse_and_round_trip() {
     }
     assert!(n > 0);
 }
+
+#[test]
+fn every_ascii_character_survives_at_every_block_offset() {
+    let all: String = (1u8..0x80).map(char::from).collect();
+    for pad in 0..40 {
+        let text = format!("{}{all}{all}é", "x".repeat(pad));
+        let tree = Element::text_element(airsync::SYNC_KEY, text);
+        let xml = to_xml(&tree);
+        assert!(!xml.contains('\r') && !xml.contains('\u{1}'), "{xml:?}");
+        assert_eq!(from_xml(&xml).unwrap(), tree);
+        let mut out = Vec::new();
+        easd_wbxml::xml::transcode(&encode(&tree), &easd_wbxml::Limits::default(), &mut out)
+            .unwrap();
+        assert_eq!(out, xml.as_bytes());
+    }
+}
