@@ -123,7 +123,7 @@ async fn access_log_layer(State(app): State<Arc<App>>, request: Request, next: N
         .cloned()
         .unwrap_or_default();
     let bytes_out = content_length(response.headers());
-    app.access_log.write(AccessLine {
+    let line = AccessLine {
         time: time::OffsetDateTime::now_utc(),
         client,
         method,
@@ -133,7 +133,9 @@ async fn access_log_layer(State(app): State<Arc<App>>, request: Request, next: N
         duration: started.elapsed(),
         bytes_in,
         bytes_out,
-    });
+    };
+    crate::admin::metrics().request(&line);
+    app.access_log.write(line);
     response
 }
 

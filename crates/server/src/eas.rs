@@ -129,7 +129,6 @@ async fn handle(
             .chars()
             .take(256)
             .collect(),
-        conn,
         content_type: headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
@@ -212,6 +211,7 @@ async fn authenticate(
     match app.limiter.gate(ip, &login) {
         Gate::Locked(left) => {
             tracing::warn!(%ip, user = %login, seconds = left.as_secs(), "login refused: too many failures");
+            crate::admin::metrics().auth_failure();
             return Err(unauthorized("too many failed logins; try again later"));
         }
         Gate::SlowDown(delay) => tokio::time::sleep(delay).await,
@@ -243,6 +243,7 @@ async fn authenticate(
             } else {
                 tracing::info!(%ip, user = %login, "login failed");
             }
+            crate::admin::metrics().auth_failure();
             Err(unauthorized("wrong user name or password"))
         }
     }

@@ -2,6 +2,7 @@
 //! LMTP/SMTP listeners and TLS.
 
 pub mod access_log;
+pub mod admin;
 pub mod app;
 pub mod auth;
 pub mod autodiscover;
@@ -56,6 +57,8 @@ pub struct Bound {
     pub https: Option<SocketAddr>,
     pub lmtp: Option<SocketAddr>,
     pub smtp: Option<SocketAddr>,
+    /// The admin listener (/metrics, /healthz, /readyz).
+    pub admin: Option<SocketAddr>,
     pub tls_fingerprint: Option<String>,
 }
 
@@ -135,6 +138,12 @@ impl Server {
                 idle_timeout: Duration::from_secs(300),
             };
             tasks.push(tokio::spawn(lmtp::serve(listener, engine.clone(), session, shutdown_rx.clone())));
+        }
+        if let Some(addr) = config.listen_addr("admin_listen") {
+            if let Some((local, task)) = admin::start(addr, &data_dir, engine.clone()).await {
+                bound.admin = Some(local);
+                tasks.push(task);
+            }
         }
         tasks.push(tokio::spawn(watch_other_processes(engine.clone(), shutdown_rx.clone())));
         Ok(Server { bound, app, shutdown, connections, tasks })
