@@ -129,6 +129,7 @@ async fn handle(
             .chars()
             .take(256)
             .collect(),
+        conn,
         content_type: headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
