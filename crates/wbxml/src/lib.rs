@@ -2,7 +2,8 @@
 //!
 //! - [`decode`] / [`decode_with`]: bytes → [`Element`] tree, bounded by [`Limits`];
 //! - [`encode`] / [`Writer`]: tree or event stream → bytes, identical to libwbxml's output;
-//! - [`xml`]: the tree as namespaced XML text and back, for logs and tools.
+//! - [`xml`]: the tree as namespaced XML text and back, for logs and tools, and
+//!   [`xml::transcode`], WBXML straight to that XML without building a tree.
 
 mod codepage;
 mod decode;
