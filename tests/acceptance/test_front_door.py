@@ -129,3 +129,37 @@ def test_access_log_has_eas_fields(easd):
     line = [l for l in easd.access_log().splitlines() if "device=LOGDEV1" in l][-1]
     for part in ["user=alice@example.com", "type=TestDevice", "cmd=FolderSync", "ver=16.1", "http=200", "ms="]:
         assert part in line, line
+
+
+def test_password_change_and_removal_take_effect_at_once(easd):
+    easd.add_user("gina@example.com", "old-pw")
+    url = f"{easd.eas_url}?{plain_query('FolderSync', 'GINADEV')}"
+
+    def post(pw):
+        return requests.post(url, data=folder_sync(), headers=HDRS, auth=("gina@example.com", pw), timeout=10).status_code
+
+    assert post("old-pw") == 200
+    assert post("old-pw") == 200  # served from the verdict cache
+    easd.cli("user", "passwd", "gina@example.com", "--password-stdin", input="new-pw\n")
+    assert post("old-pw") == 401, "a cached verdict survived a password change"
+    assert post("new-pw") == 200
+    easd.cli("user", "remove", "gina@example.com")
+    assert post("new-pw") == 401, "a removed user still got in"
+
+
+def test_repeated_failures_are_slowed_then_refused(easd):
+    import time
+
+    easd.add_user("hank@example.com", "right")
+    url = f"{easd.eas_url}?{plain_query('FolderSync', 'HANKDEV')}"
+    t = time.monotonic()
+    for _ in range(5):
+        r = requests.post(url, data=folder_sync(), headers=HDRS, auth=("hank@example.com", "wrong"), timeout=30)
+        assert r.status_code == 401
+    assert time.monotonic() - t > 1.0, "failures were not slowed down"
+    # Locked out now, even with the right password.
+    r = requests.post(url, data=folder_sync(), headers=HDRS, auth=("hank@example.com", "right"), timeout=30)
+    assert r.status_code == 401
+    assert "too many" in r.text
+    log = (easd.data / "server.log").read_text(errors="replace")
+    assert "too many failed logins" in log
