@@ -185,3 +185,50 @@ def test_shutdown_answers_parked_pings(short_heartbeat):
         results = [f.result(timeout=10) for f in futs]
     assert all(r.status == "1" for r in results)
     assert time.monotonic() - t < 5
+
+
+def wait_sync_body(fid: str, key: str, heartbeat: int) -> bytes:
+    w = WBXMLWriter()
+    w.tag("AirSync", "Sync", children=[
+        wtag("AirSync", "Collections", children=[wtag("AirSync", "Collection", children=[
+            wtag("AirSync", "SyncKey", text=key), wtag("AirSync", "CollectionId", text=fid)])]),
+        wtag("AirSync", "HeartbeatInterval", text=str(heartbeat))])
+    return w.render()
+
+
+def test_sync_with_heartbeat_waits_for_changes(short_heartbeat):
+    s = short_heartbeat
+    c = client(s, "hb@example.com", "pw", "WAITSYNC1")
+    pk = c.provision()
+    inbox = folder_id(c, "Inbox")
+    key = c.sync_folder(inbox, c.sync_folder(inbox, "0").sync_key).sync_key
+
+    def post(body):
+        return requests.post(
+            f"{s.eas_url}?Cmd=Sync&User=hb@example.com&DeviceId=WAITSYNC1&DeviceType=Test",
+            data=body,
+            headers={"MS-ASProtocolVersion": "16.1", "Content-Type": "application/vnd.ms-sync.wbxml", "X-MS-PolicyKey": pk},
+            auth=("hb@example.com", "pw"),
+            timeout=60,
+        )
+
+    # Nothing changes: an empty response just before the interval ends (MS-ASCMD 2.2.1.21).
+    t = time.monotonic()
+    r = post(wait_sync_body(inbox, key, 6))
+    took = time.monotonic() - t
+    assert r.status_code == 200 and r.content == b""
+    assert 3.0 <= took < 6.0, took
+    # A delivery while it waits: the response carries the new message.
+    with cf.ThreadPoolExecutor(1) as ex:
+        fut = ex.submit(post, wait_sync_body(inbox, key, 60))
+        time.sleep(0.5)
+        assert not fut.done()
+        deliver(s, "hb@example.com", "while waiting")
+        r = fut.result(timeout=30)
+    nodes = WBXMLReader(r.content).parse()
+    assert [text_of(find(ch, "Email.Subject")) for _, _, ch in find_all(nodes, "AirSync.Add")] == ["while waiting"]
+    # Out of bounds: Status 14 with the limit.
+    r = post(wait_sync_body(inbox, text_of(find(nodes, "AirSync.SyncKey")), 4000))
+    nodes = WBXMLReader(r.content).parse()
+    assert text_of(find(nodes, "AirSync.Status")) == "14"
+    assert text_of(find(nodes, "AirSync.Limit")) == "3540"
