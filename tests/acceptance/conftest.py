@@ -42,6 +42,7 @@ class Easd:
     https_port: int = field(default_factory=free_port)
     lmtp_port: int = field(default_factory=free_port)
     smtp_port: int = field(default_factory=free_port)
+    admin_port: int = field(default_factory=free_port)
     proc: subprocess.Popen | None = None
     extra_config: str = ""
 
@@ -52,6 +53,10 @@ class Easd:
     @property
     def https(self) -> str:
         return f"https://127.0.0.1:{self.https_port}"
+
+    @property
+    def admin(self) -> str:
+        return f"http://127.0.0.1:{self.admin_port}"
 
     @property
     def eas_url(self) -> str:
@@ -80,7 +85,7 @@ class Easd:
             f'https_listen = "127.0.0.1:{self.https_port}"\n'
             f'lmtp_listen = "127.0.0.1:{self.lmtp_port}"\n'
             f'smtp_listen = "127.0.0.1:{self.smtp_port}"\n'
-            f'admin_listen = ""\n'
+            f'admin_listen = "127.0.0.1:{self.admin_port}"\n'
             f'access_log = "file"\n' + self.extra_config
         )
         log = open(self.data / "server.log", "ab")

@@ -1,6 +1,10 @@
 //! The `easd` binary: subcommands that call the server, engine and store crates.
 
 mod demo;
+mod doctor;
+mod ops_http;
+mod probe;
+mod top;
 mod user;
 mod wbxml_cmd;
 
@@ -42,6 +46,12 @@ enum Command {
     /// Decode and encode WBXML (captures from device logs, Fiddler, Wireshark).
     #[command(subcommand)]
     Wbxml(wbxml_cmd::WbxmlCommand),
+    /// Check that URLs answer (200/401/407) and how fast; `--interval` keeps watching.
+    Probe(probe::ProbeArgs),
+    /// Find configuration, proxy and device problems, each with its fix.
+    Doctor(doctor::DoctorArgs),
+    /// Live view of a running server: parked Pings, requests/s, slowest devices, errors.
+    Top(top::TopArgs),
 }
 
 #[derive(clap::Args, Clone, Default)]
@@ -64,6 +74,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Wbxml(cmd) => wbxml_cmd::run(cmd),
+        Command::Probe(args) => probe::run(args),
+        Command::Doctor(args) => doctor::run(&cli.data, cli.config.as_deref(), args),
+        Command::Top(args) => top::run(&cli.data, cli.config.as_deref(), args),
         Command::Serve(args) => runtime().and_then(|rt| rt.block_on(serve(&cli.data, cli.config.as_deref(), args))),
         Command::Demo(args) => runtime().and_then(|rt| rt.block_on(demo::run(cli.config.as_deref(), args))),
         Command::User(cmd) => user::run(&cli.data, cmd),

@@ -1,0 +1,199 @@
+"""Issue 7: the operations toolkit: the admin listener (/metrics, /healthz, /readyz),
+`easd probe` and `easd doctor`."""
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import stat
+import subprocess
+import threading
+import time
+
+import pytest
+import requests
+from conftest import EASD, free_port
+from test_email_sync import client, folder_id
+
+
+def run(easd, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [EASD, "--data", str(easd.data), *args], capture_output=True, text=True, timeout=timeout
+    )
+
+
+# ----- admin listener -----
+
+
+def metric(text: str, name: str, **labels: str) -> float:
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith("#") or not line.startswith(name):
+            continue
+        head, _, value = line.rpartition(" ")
+        if head.split("{")[0] != name:
+            continue
+        if all(f'{k}="{v}"' in head for k, v in labels.items()):
+            total += float(value)
+    return total
+
+
+def test_health_and_readiness(easd):
+    assert requests.get(f"{easd.admin}/healthz", timeout=5).status_code == 200
+    r = requests.get(f"{easd.admin}/readyz", timeout=5)
+    assert r.status_code == 200, r.text
+
+
+def test_admin_token_created_private(easd):
+    p = easd.data / "admin.token"
+    assert p.exists()
+    assert stat.S_IMODE(os.stat(p).st_mode) == 0o600
+    assert len(p.read_text().strip()) == 64
+
+
+def test_metrics_count_commands(easd):
+    c = client(easd, "alice@example.com", "alice-pw", "OPSMETRICS1")
+    fid = folder_id(c, "Inbox")
+    c.sync_folder(fid, "0")
+    requests.post(
+        f"{easd.eas_url}?Cmd=FolderSync&User=alice@example.com&DeviceId=OPSBAD&DeviceType=T",
+        auth=("alice@example.com", "wrong"),
+        headers={"MS-ASProtocolVersion": "14.1"},
+        timeout=10,
+    )
+    text = requests.get(f"{easd.admin}/metrics", timeout=5).text
+    assert metric(text, "easd_requests_total", command="FolderSync") >= 1, text
+    assert metric(text, "easd_requests_total", command="Sync", http="200") >= 1, text
+    assert metric(text, "easd_request_duration_seconds_count", command="Sync") >= 1
+    assert metric(text, "easd_auth_failures_total") >= 1
+    assert "easd_parked_pings " in text
+    assert "easd_store_query_seconds " in text
+    assert "easd_http_5xx_total " in text
+
+
+# ----- probe -----
+
+
+class Slow(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        time.sleep(3)
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *a):
+        pass
+
+
+class Ok(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *a):
+        pass
+
+
+@pytest.fixture()
+def slow_server():
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    yield f"http://127.0.0.1:{srv.server_address[1]}/slow"
+    srv.shutdown()
+
+
+def test_probe_reachable_server(easd, tmp_path):
+    urls = tmp_path / "urls.txt"
+    urls.write_text(f"# the EAS endpoint and the health check\n{easd.eas_url}\n{easd.admin}/healthz\n")
+    r = run(easd, "probe", str(urls), "--json", "--timeout", "5")
+    assert r.returncode == 0, r.stdout + r.stderr
+    lines = [json.loads(l) for l in r.stdout.splitlines()]
+    assert [l["event"] for l in lines] == [1000, 1000]
+    assert lines[0]["method"] == "OPTIONS" and lines[0]["status"] == 200
+    assert all(isinstance(l["ms"], int) for l in lines)
+
+
+def test_probe_closed_port_and_slow_endpoint(easd, tmp_path, slow_server):
+    closed = f"http://127.0.0.1:{free_port()}/Microsoft-Server-ActiveSync"
+    urls = tmp_path / "urls.txt"
+    urls.write_text(f"{easd.eas_url}\n{closed}\n{slow_server}\n")
+    started = time.monotonic()
+    r = run(easd, "probe", str(urls), "--json", "--timeout", "1")
+    assert time.monotonic() - started < 10
+    assert r.returncode != 0
+    lines = {l["url"]: l for l in map(json.loads, r.stdout.splitlines())}
+    assert lines[easd.eas_url]["event"] == 1000
+    assert lines[closed]["event"] == 1001 and lines[closed]["error"]
+    assert lines[slow_server]["event"] == 1001 and "timed out" in lines[slow_server]["error"]
+
+
+def test_probe_syslog_lines(easd):
+    # GET on the EAS endpoint answers 400 (POST only): down, as an error-level line.
+    r = run(easd, "probe", "--url", f"GET {easd.eas_url}", "--syslog", "--timeout", "5")
+    assert r.stdout.startswith("<"), r.stdout
+    assert " easd-probe " in r.stdout and " 1001 " in r.stdout
+    assert r.stdout.startswith("<11>1 ")
+    assert r.returncode != 0
+
+
+def test_probe_interval_reports_changes_only(easd, tmp_path):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/x"
+    p = subprocess.Popen(
+        [EASD, "probe", "--url", url, "--interval", "0.3", "--json", "--timeout", "1"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(1.5)
+        srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), Ok)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        time.sleep(1.5)
+        srv.shutdown()
+        srv.server_close()
+    finally:
+        p.terminate()
+        out, _ = p.communicate(timeout=10)
+    events = [json.loads(l)["event"] for l in out.splitlines()]
+    # down, up while served, down again: one line per change, not per round
+    assert events[0] == 1001 and 1000 in events, events
+    assert len(events) <= 3, events
+
+
+# ----- doctor -----
+
+
+def test_doctor_flags_short_load_balancer_timeout(easd):
+    r = run(easd, "doctor", "--proxy-timeout", "lb=900", "--json")
+    assert r.returncode != 0, r.stdout + r.stderr
+    findings = [json.loads(l) for l in r.stdout.splitlines()]
+    lb = [f for f in findings if f["id"] == "proxy-timeout"]
+    assert len(lb) == 1, findings
+    assert "900" in lb[0]["message"] and "3540" in lb[0]["message"]
+    assert "raise lb's idle timeout above 3600" in lb[0]["fix"]
+    assert lb[0]["severity"] == "error"
+
+
+def test_doctor_sane_config_is_clean(easd):
+    r = run(
+        easd,
+        "doctor",
+        "--proxy-timeout",
+        "lb=3700",
+        "--url",
+        easd.eas_url,
+        "--user",
+        "alice@example.com",
+        "--password",
+        "alice-pw",
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "no problems found" in r.stdout
+
+
+def test_doctor_wrong_password(easd):
+    r = run(easd, "doctor", "--url", easd.eas_url, "--user", "alice@example.com", "--password", "nope", "--json")
+    assert r.returncode != 0
+    ids = [json.loads(l)["id"] for l in r.stdout.splitlines()]
+    assert "auth" in ids
