@@ -1,6 +1,7 @@
 //! The `easd` binary: subcommands that call the server, engine and store crates.
 
 mod demo;
+mod device;
 mod doctor;
 mod ops_http;
 mod probe;
@@ -46,6 +47,12 @@ enum Command {
     /// Decode and encode WBXML (captures from device logs, Fiddler, Wireshark).
     #[command(subcommand)]
     Wbxml(wbxml_cmd::WbxmlCommand),
+    /// Device partnerships: list, show, allow/block/quarantine, remove, wipe.
+    #[command(subcommand)]
+    Device(device::DeviceCommand),
+    /// Device access rules (Allow/Block/Quarantine by type, model, OS, user agent).
+    #[command(subcommand)]
+    Rule(device::RuleCommand),
     /// Check that URLs answer (200/401/407) and how fast; `--interval` keeps watching.
     Probe(probe::ProbeArgs),
     /// Find configuration, proxy and device problems, each with its fix.
@@ -74,6 +81,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Wbxml(cmd) => wbxml_cmd::run(cmd),
+        Command::Device(cmd) => device::run_device(&cli.data, cmd),
+        Command::Rule(cmd) => device::run_rule(&cli.data, cmd),
         Command::Probe(args) => probe::run(args),
         Command::Doctor(args) => doctor::run(&cli.data, cli.config.as_deref(), args),
         Command::Top(args) => top::run(&cli.data, cli.config.as_deref(), args),

@@ -3,6 +3,7 @@
 //! The server calls the engine with typed values; the engine reads and writes the store
 //! (on blocking threads: SQLite calls block) and wakes the push hub after every commit.
 
+pub mod access;
 pub mod certificates;
 pub mod content;
 pub mod delivery;

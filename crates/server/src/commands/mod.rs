@@ -1,6 +1,7 @@
 //! One file per EAS command, each in three steps: parse the WBXML into the command's typed
 //! request (`protocol`), apply it through the engine, write the typed response.
 
+mod access;
 mod find;
 mod folder_create;
 mod folder_delete;
@@ -155,6 +156,17 @@ pub async fn dispatch(request: EasRequest, body: Bytes, record: &mut AccessRecor
             return CommandResponse::Status(StatusCode::SERVICE_UNAVAILABLE, "temporarily unavailable".into());
         }
     };
+    // Device access and remote wipe (invariant 8; MS-ASPROV 3.2.5.1.2.2), before the policy key.
+    let partnership = match engine.device_access(&request.account, partnership).await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!(error = %e, "device access evaluation failed");
+            return CommandResponse::Status(StatusCode::SERVICE_UNAVAILABLE, "temporarily unavailable".into());
+        }
+    };
+    if let Some(refusal) = access::gate(command, &request, &partnership, root.as_ref(), record).await {
+        return refusal;
+    }
     if command != Command::Provision {
         let verdict = easd_engine::devices::check_policy_key(&partnership, request.policy_key);
         if let PolicyVerdict::Reprovision(status) = verdict {

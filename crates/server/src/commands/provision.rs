@@ -9,6 +9,7 @@ use easd_protocol::commands::provision::{
     EasProvisionDoc, PolicyResponse, ProvisionRequest, ProvisionResponse, POLICY_TYPE_WBXML,
 };
 use easd_protocol::status::{PolicyStatus, ProvisionStatus, SettingsStatus};
+use easd_store::WipeState;
 use easd_wbxml::Element;
 
 pub async fn handle(
@@ -26,6 +27,30 @@ pub async fn handle(
         }
     };
     let mut response = ProvisionResponse::status(ProvisionStatus::Success);
+    // Remote wipe (MS-ASPROV 3.2.5.1.2.2): a pending wipe is answered with the directive
+    // instead of a policy; the device's RemoteWipe/Status acknowledgement is recorded.
+    let pending = matches!(
+        ctx.partnership.wipe_state,
+        WipeState::PendingFull | WipeState::PendingAccount
+    );
+    if pending {
+        if let Some(ack) = request.remote_wipe.or(request.account_only_remote_wipe) {
+            ctx.engine()
+                .acknowledge_wipe(&ctx.partnership, ack.code())
+                .await?;
+        } else if ctx.partnership.wipe_state == WipeState::PendingAccount {
+            // AccountOnlyRemoteWipe exists from 16.1 (MS-ASPROV 2.2.2.1).
+            if ctx.version() < easd_protocol::ProtocolVersion::V16_1 {
+                tracing::warn!(device = %ctx.partnership.device_id,
+                    "account-only wipe pending for a device below EAS 16.1");
+            }
+            response.account_only_remote_wipe = true;
+        } else {
+            response.remote_wipe = true;
+        }
+        record.eas_status = Some(response.status.code());
+        return Ok(CommandResponse::Wbxml(response.to_element()));
+    }
     if let Some(info) = &request.device_information {
         ctx.engine()
             .set_device_information(&ctx.partnership, device_information(info))
