@@ -142,7 +142,7 @@ pub fn run(data: &Path, config: Option<&Path>, args: TopArgs) -> anyhow::Result<
             }
         }
         let mut slowest: Vec<_> = slowest.into_iter().collect();
-        slowest.sort_by(|a, b| b.1.cmp(&a.1));
+        slowest.sort_by_key(|s| std::cmp::Reverse(s.1));
         screen.push_str("\nslowest devices (excluding Ping)\n");
         for (who, ms) in slowest.iter().take(5) {
             screen.push_str(&format!("  {ms:>7} ms  {who}\n"));
