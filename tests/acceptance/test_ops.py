@@ -197,3 +197,16 @@ def test_doctor_wrong_password(easd):
     assert r.returncode != 0
     ids = [json.loads(l)["id"] for l in r.stdout.splitlines()]
     assert "auth" in ids
+
+
+# ----- top -----
+
+
+def test_top_draws_one_screen(easd):
+    c = client(easd, "alice@example.com", "alice-pw", "OPSTOP1")
+    c.sync_folder(folder_id(c, "Inbox"), "0")
+    r = run(easd, "top", "--iterations", "1")
+    assert r.returncode == 0, r.stderr
+    assert "parked Pings" in r.stdout
+    assert "Sync " in r.stdout and "FolderSync" in r.stdout
+    assert "slowest devices" in r.stdout and "OPSTOP1" in r.stdout
