@@ -215,3 +215,25 @@ def test_device_list_json_shows_last_sync(easd):
     assert out[0]["device_type"] == "pyactivesync"
     table = easd.cli("device", "list").stdout
     assert d in table
+
+
+def test_mailbox_log_shows_xml_without_credentials(easd, tmp_path):
+    user = new_user(easd)
+    d = dev("LOG")
+    easd.cli("log", "enable", "--device", d, "--hours", "1")
+    c = client(easd, user, "pw", d)
+    c.provision()
+    inbox = folder_id(c, "Inbox")
+    c.sync_folder(inbox, "0")
+    out = easd.cli("log", "show", d).stdout
+    assert "<FolderSync" in out and "<Sync" in out and "<Provision" in out
+    assert "authorization" not in out.lower()
+    easd.cli("log", "export", d, str(tmp_path / "log.jsonl"))
+    lines = [json.loads(x) for x in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert {x["command"] for x in lines} >= {"Provision", "FolderSync", "Sync"}
+    assert all("duration_ms" in x["meta"] and x["meta"]["status"] == 200 for x in lines)
+    easd.cli("log", "disable", "--device", d)
+    n = len(lines)
+    folder_id(c, "Inbox")
+    easd.cli("log", "export", d, str(tmp_path / "log2.jsonl"))
+    assert len((tmp_path / "log2.jsonl").read_text().splitlines()) == n

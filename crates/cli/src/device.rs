@@ -368,3 +368,93 @@ pub fn run_rule(data: &Path, cmd: RuleCommand) -> anyhow::Result<ExitCode> {
     rules.save(store)?;
     Ok(ExitCode::SUCCESS)
 }
+
+#[derive(Subcommand)]
+pub enum LogCommand {
+    /// Log each request and response of a user's devices or of one device, as XML.
+    Enable {
+        #[arg(long, group = "who", required = true)]
+        user: Option<String>,
+        #[arg(long, group = "who", required = true)]
+        device: Option<String>,
+        /// How long, in hours.
+        #[arg(long, default_value_t = 72)]
+        hours: i64,
+    },
+    /// Stop logging.
+    Disable {
+        #[arg(long, group = "who", required = true)]
+        user: Option<String>,
+        #[arg(long, group = "who", required = true)]
+        device: Option<String>,
+    },
+    /// The logged requests and responses of a device, oldest first.
+    Show {
+        device: String,
+        #[arg(long, default_value_t = 200)]
+        limit: usize,
+    },
+    /// Write the log of a device to a file (JSON lines).
+    Export {
+        device: String,
+        file: std::path::PathBuf,
+    },
+}
+
+fn log_key(user: &Option<String>, device: &Option<String>) -> anyhow::Result<String> {
+    use easd_server::device_log::{DEVICE_KEY_PREFIX, USER_KEY_PREFIX};
+    Ok(match (user, device) {
+        (Some(u), _) => format!("{USER_KEY_PREFIX}{}", u.trim().to_lowercase()),
+        (_, Some(d)) => format!("{DEVICE_KEY_PREFIX}{}", d.to_lowercase()),
+        _ => bail!("give --user or --device"),
+    })
+}
+
+pub fn run_log(data: &Path, cmd: LogCommand) -> anyhow::Result<ExitCode> {
+    let store = crate::open_store(data)?;
+    let store: &dyn Store = &store;
+    match cmd {
+        LogCommand::Enable {
+            user,
+            device,
+            hours,
+        } => {
+            let until = time::OffsetDateTime::now_utc().unix_timestamp() + hours.max(1) * 3600;
+            store.kv_set(&log_key(&user, &device)?, &until.to_string())?;
+            println!("logging enabled until {}", fmt_time(Some(until)));
+        }
+        LogCommand::Disable { user, device } => {
+            store.kv_delete(&log_key(&user, &device)?)?;
+            println!("logging disabled");
+        }
+        LogCommand::Show { device, limit } => {
+            let mut entries = store.device_logs(None, Some(&device), limit)?;
+            entries.reverse();
+            for e in entries {
+                let e = e.entry;
+                println!(
+                    "=== {} {} status {} ({} ms)\n--- request headers: {}\n--- request\n{}\n--- response\n{}\n",
+                    fmt_time(Some(e.at)),
+                    e.command,
+                    e.meta["status"],
+                    e.meta["duration_ms"],
+                    e.meta["request_headers"],
+                    e.request_xml,
+                    e.response_xml
+                );
+            }
+        }
+        LogCommand::Export { device, file } => {
+            let mut entries = store.device_logs(None, Some(&device), 1_000_000)?;
+            entries.reverse();
+            let mut out = String::new();
+            for e in &entries {
+                out.push_str(&serde_json::to_string(e)?);
+                out.push('\n');
+            }
+            std::fs::write(&file, out).with_context(|| format!("writing {}", file.display()))?;
+            println!("{} entries written to {}", entries.len(), file.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -53,6 +53,9 @@ enum Command {
     /// Device access rules (Allow/Block/Quarantine by type, model, OS, user agent).
     #[command(subcommand)]
     Rule(device::RuleCommand),
+    /// Mailbox logging per device: enable, disable, show, export.
+    #[command(subcommand)]
+    Log(device::LogCommand),
     /// Check that URLs answer (200/401/407) and how fast; `--interval` keeps watching.
     Probe(probe::ProbeArgs),
     /// Find configuration, proxy and device problems, each with its fix.
@@ -83,6 +86,7 @@ fn main() -> ExitCode {
         Command::Wbxml(cmd) => wbxml_cmd::run(cmd),
         Command::Device(cmd) => device::run_device(&cli.data, cmd),
         Command::Rule(cmd) => device::run_rule(&cli.data, cmd),
+        Command::Log(cmd) => device::run_log(&cli.data, cmd),
         Command::Probe(args) => probe::run(args),
         Command::Doctor(args) => doctor::run(&cli.data, cli.config.as_deref(), args),
         Command::Top(args) => top::run(&cli.data, cli.config.as_deref(), args),

@@ -140,7 +140,21 @@ async fn handle(
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.eq_ignore_ascii_case("t")),
     };
+    // Mailbox logging per device, when enabled (crate::device_log).
+    let capture = crate::device_log::Capture::start(
+        app,
+        request.account.id,
+        &request.account.email,
+        &request.query.device_id,
+        request.query.command.name(),
+        headers,
+        &body,
+    )
+    .await;
     let response = commands::dispatch(request, body, record).await;
+    if let Some(capture) = capture {
+        capture.finish(&response).await;
+    }
     into_http(response, version)
 }
 

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod autodiscover;
 mod commands;
 pub mod config;
+pub mod device_log;
 mod eas;
 pub mod listener;
 pub mod lmtp;
