@@ -129,7 +129,6 @@ async fn handle(
             .chars()
             .take(256)
             .collect(),
-        conn,
         content_type: headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())

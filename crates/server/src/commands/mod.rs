@@ -23,7 +23,6 @@ mod validate_cert;
 
 use crate::access_log::AccessRecord;
 use crate::app::App;
-use crate::listener::ConnInfo;
 use axum::body::Bytes;
 use axum::http::StatusCode;
 use easd_engine::devices::PolicyVerdict;
@@ -40,7 +39,6 @@ pub struct EasRequest {
     pub version: ProtocolVersion,
     pub policy_key: Option<u32>,
     pub user_agent: String,
-    pub conn: Option<ConnInfo>,
     pub content_type: String,
     pub accept_multipart: bool,
 }
