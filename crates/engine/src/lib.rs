@@ -44,7 +44,10 @@ pub enum EngineError {
 impl EngineError {
     /// True when retrying cannot help (SMTP 5xx rather than 4xx).
     pub fn is_permanent(&self) -> bool {
-        matches!(self, EngineError::Mail(_) | EngineError::TooLarge { .. } | EngineError::NotFound(_))
+        matches!(
+            self,
+            EngineError::Mail(_) | EngineError::TooLarge { .. } | EngineError::NotFound(_)
+        )
     }
 }
 
@@ -57,7 +60,10 @@ pub struct EngineSettings {
 
 impl Default for EngineSettings {
     fn default() -> Self {
-        EngineSettings { max_message_bytes: 50 * 1024 * 1024, hostname: "localhost".into() }
+        EngineSettings {
+            max_message_bytes: 50 * 1024 * 1024,
+            hostname: "localhost".into(),
+        }
     }
 }
 

@@ -20,7 +20,9 @@ use easd_protocol::commands::sync::{
 use easd_protocol::items::airsyncbase::BodyPreference;
 use easd_protocol::items::email::EmailChange;
 use easd_protocol::ProtocolVersion;
-use easd_store::{folder_type, Folder, ItemChange, ItemId, ItemSummary, Partnership, PartnershipId, Store};
+use easd_store::{
+    folder_type, Folder, ItemChange, ItemId, ItemSummary, Partnership, PartnershipId, Store,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -44,11 +46,22 @@ pub struct CollectionState {
 }
 
 impl CollectionState {
-    fn load(store: &dyn Store, pid: PartnershipId, collection: &str, key: i64) -> Result<Option<Self>, EngineError> {
+    fn load(
+        store: &dyn Store,
+        pid: PartnershipId,
+        collection: &str,
+        key: i64,
+    ) -> Result<Option<Self>, EngineError> {
         crate::folders::load_state(store, pid, collection, key)
     }
 
-    fn save(&self, store: &dyn Store, pid: PartnershipId, collection: &str, key: i64) -> Result<(), EngineError> {
+    fn save(
+        &self,
+        store: &dyn Store,
+        pid: PartnershipId,
+        collection: &str,
+        key: i64,
+    ) -> Result<(), EngineError> {
         crate::folders::save_state(store, pid, collection, key, self)
     }
 }
@@ -119,7 +132,11 @@ impl Diff<'_> {
 
 /// The difference between what the device has (`state`) and the folder now (`items`,
 /// newest first) within the filter window starting at `cutoff`.
-pub fn diff<'a>(state: &CollectionState, items: &'a [ItemSummary], cutoff: Option<i64>) -> Diff<'a> {
+pub fn diff<'a>(
+    state: &CollectionState,
+    items: &'a [ItemSummary],
+    cutoff: Option<i64>,
+) -> Diff<'a> {
     let in_window = |date: i64| cutoff.is_none_or(|c| date >= c);
     let mut current: HashMap<&str, (i64, bool)> = HashMap::with_capacity(items.len());
     let mut adds = Vec::new();
@@ -136,26 +153,48 @@ pub fn diff<'a>(state: &CollectionState, items: &'a [ItemSummary], cutoff: Optio
     let mut gone: Vec<&String> = state
         .known
         .keys()
-        .filter(|sid| current.get(sid.as_str()).is_none_or(|(_, visible)| !visible))
+        .filter(|sid| {
+            current
+                .get(sid.as_str())
+                .is_none_or(|(_, visible)| !visible)
+        })
         .collect();
     gone.sort();
     let removals: Vec<ServerCommand> = gone
         .into_iter()
         .map(|sid| match current.get(sid.as_str()) {
-            Some(_) => ServerCommand::SoftDelete { server_id: sid.clone() },
-            None => ServerCommand::Delete { server_id: sid.clone() },
+            Some(_) => ServerCommand::SoftDelete {
+                server_id: sid.clone(),
+            },
+            None => ServerCommand::Delete {
+                server_id: sid.clone(),
+            },
         })
         .collect();
     // Invariant 3: the initial contents first; changes flow once they are all sent.
     if state.initial_done || adds.is_empty() {
-        Diff { adds, changes, removals, deferred: 0 }
+        Diff {
+            adds,
+            changes,
+            removals,
+            deferred: 0,
+        }
     } else {
         let deferred = changes.len() + removals.len();
-        Diff { adds, changes: Vec::new(), removals: Vec::new(), deferred }
+        Diff {
+            adds,
+            changes: Vec::new(),
+            removals: Vec::new(),
+            deferred,
+        }
     }
 }
 
-fn response(request: &SyncCollectionRequest, sync_key: String, status: SyncStatus) -> SyncCollectionResponse {
+fn response(
+    request: &SyncCollectionRequest,
+    sync_key: String,
+    status: SyncStatus,
+) -> SyncCollectionResponse {
     SyncCollectionResponse {
         class: request.class.clone(),
         sync_key,
@@ -203,7 +242,11 @@ fn sync_blocking(
     let collection = request.collection_id.as_str();
     let Some(folder) = store.folder_by_server_id(account, collection)? else {
         // MS-ASCMD 2.2.3.177.17: an unknown collection means the client's hierarchy is stale.
-        return Ok(response(request, request.sync_key.clone(), SyncStatus::FolderHierarchyChanged));
+        return Ok(response(
+            request,
+            request.sync_key.clone(),
+            SyncStatus::FolderHierarchyChanged,
+        ));
     };
     let Some(key) = parse_sync_key(&request.sync_key) else {
         return Ok(response(request, "0".into(), SyncStatus::InvalidSyncKey));
@@ -211,12 +254,20 @@ fn sync_blocking(
     if key == 0 {
         // A new start: forget what the device had. The first response carries no items.
         store.delete_sync_states(pid, Some(collection))?;
-        let state = CollectionState { snapshot: folder.content_modseq.0, ..Default::default() };
+        let state = CollectionState {
+            snapshot: folder.content_modseq.0,
+            ..Default::default()
+        };
         state.save(store, pid, collection, 1)?;
         return Ok(response(request, "1".into(), SyncStatus::Success));
     }
     let Some(mut state) = CollectionState::load(store, pid, collection, key)? else {
-        tracing::info!(partnership = pid.0, collection, key, "Sync key unknown: the client must resync");
+        tracing::info!(
+            partnership = pid.0,
+            collection,
+            key,
+            "Sync key unknown: the client must resync"
+        );
         return Ok(response(request, "0".into(), SyncStatus::InvalidSyncKey));
     };
     // When the state after this key exists, the client lost our last answer: the Adds it
@@ -235,10 +286,24 @@ fn sync_blocking(
     let answered_adds = std::mem::take(&mut state.client_adds);
     let loaded_snapshot = state.snapshot;
 
-    let options = request.options_for(Some(folder_class(folder.folder_type))).cloned().unwrap_or_default();
+    let options = request
+        .options_for(Some(folder_class(folder.folder_type)))
+        .cloned()
+        .unwrap_or_default();
     let mut out = response(request, String::new(), SyncStatus::Success);
     for command in &request.commands {
-        let r = apply_client_command(store, account, &folder, request, &options, &mut state, &replayed_adds, command, ctx, touched)?;
+        let r = apply_client_command(
+            store,
+            account,
+            &folder,
+            request,
+            &options,
+            &mut state,
+            &replayed_adds,
+            command,
+            ctx,
+            touched,
+        )?;
         if let Some(r) = r {
             out.responses.push(r);
         }
@@ -254,7 +319,12 @@ fn sync_blocking(
     let mut unchanged = request.commands.is_empty();
     if get_changes {
         let cutoff = collection_cutoff(options.filter(), &folder, ctx.now);
-        let Diff { adds, changes, removals, deferred } = diff(&state, &listing.items, cutoff);
+        let Diff {
+            adds,
+            changes,
+            removals,
+            deferred,
+        } = diff(&state, &listing.items, cutoff);
         let total = adds.len() + changes.len() + removals.len();
         out.more_available = total > window || deferred > 0;
         let mut budget = window;
@@ -264,19 +334,34 @@ fn sync_blocking(
         budget -= take_changes.len();
         let take_removals: Vec<_> = removals.into_iter().take(budget).collect();
 
-        let ids: Vec<ItemId> = take_adds.iter().chain(take_changes.iter()).map(|it| it.id).collect();
+        let ids: Vec<ItemId> = take_adds
+            .iter()
+            .chain(take_changes.iter())
+            .map(|it| it.id)
+            .collect();
         let full = store.items_full(account, &ids)?;
-        let by_id: HashMap<ItemId, &easd_store::FullItem> = full.iter().map(|f| (f.item.id, f)).collect();
+        let by_id: HashMap<ItemId, &easd_store::FullItem> =
+            full.iter().map(|f| (f.item.id, f)).collect();
         let prefs = &options.body_preferences;
-        for (it, is_add) in take_adds.iter().map(|i| (i, true)).chain(take_changes.iter().map(|i| (i, false))) {
+        for (it, is_add) in take_adds
+            .iter()
+            .map(|i| (i, true))
+            .chain(take_changes.iter().map(|i| (i, false)))
+        {
             // An item deleted between the listing and the read is reported next time.
             let Some(f) = by_id.get(&it.id) else { continue };
             let data = render_item(f, prefs, ctx.version);
             state.known.insert(it.server_id.clone(), f.item.modseq.0);
             out.commands.push(if is_add {
-                ServerCommand::Add { server_id: it.server_id.clone(), application_data: data }
+                ServerCommand::Add {
+                    server_id: it.server_id.clone(),
+                    application_data: data,
+                }
             } else {
-                ServerCommand::Change { server_id: it.server_id.clone(), application_data: data }
+                ServerCommand::Change {
+                    server_id: it.server_id.clone(),
+                    application_data: data,
+                }
             });
         }
         for r in take_removals {
@@ -307,7 +392,11 @@ fn sync_blocking(
     Ok(out)
 }
 
-fn render_item(item: &easd_store::FullItem, prefs: &[BodyPreference], version: ProtocolVersion) -> easd_wbxml::Element {
+fn render_item(
+    item: &easd_store::FullItem,
+    prefs: &[BodyPreference],
+    version: ProtocolVersion,
+) -> easd_wbxml::Element {
     email::render(item, prefs, version).to_application_data(version)
 }
 
@@ -330,9 +419,16 @@ fn apply_client_command(
             .filter(|i| i.folder == folder.id))
     };
     Ok(match command {
-        ClientCommand::Add { client_id, class, application_data, .. } => {
+        ClientCommand::Add {
+            client_id,
+            class,
+            application_data,
+            ..
+        } => {
             if let Some(server_id) = replayed_adds.get(client_id) {
-                state.client_adds.push((client_id.clone(), server_id.clone()));
+                state
+                    .client_adds
+                    .push((client_id.clone(), server_id.clone()));
                 return Ok(Some(ClientCommandResponse::Add {
                     class: class.clone(),
                     client_id: client_id.clone(),
@@ -345,7 +441,9 @@ fn apply_client_command(
                 Ok(item) => {
                     touched.push(folder.id.0);
                     state.known.insert(item.server_id.clone(), item.modseq.0);
-                    state.client_adds.push((client_id.clone(), item.server_id.clone()));
+                    state
+                        .client_adds
+                        .push((client_id.clone(), item.server_id.clone()));
                     Some(ClientCommandResponse::Add {
                         class: class.clone(),
                         client_id: client_id.clone(),
@@ -363,7 +461,11 @@ fn apply_client_command(
                 }),
             }
         }
-        ClientCommand::Change { server_id, application_data, .. } => {
+        ClientCommand::Change {
+            server_id,
+            application_data,
+            ..
+        } => {
             let Some(item) = find(server_id)? else {
                 return Ok(Some(ClientCommandResponse::Change {
                     server_id: server_id.clone(),
@@ -380,7 +482,10 @@ fn apply_client_command(
             };
             // MS-ASCMD 2.2.3.34 Conflict: 1 (the default) lets the server's newer version
             // win; 0 lets the client's change through.
-            let server_newer = state.known.get(server_id).is_some_and(|seen| *seen < item.modseq.0);
+            let server_newer = state
+                .known
+                .get(server_id)
+                .is_some_and(|seen| *seen < item.modseq.0);
             if server_newer && options.conflict.unwrap_or(1) == 1 {
                 return Ok(Some(ClientCommandResponse::Change {
                     server_id: server_id.clone(),
@@ -389,13 +494,20 @@ fn apply_client_command(
                 }));
             }
             let flag_status = change.flag.as_ref().map(|f| match f {
-                Some(flag) if !flag.is_cleared() => flag.status.map(|s| i32::from(s.code())).unwrap_or(2),
+                Some(flag) if !flag.is_cleared() => {
+                    flag.status.map(|s| i32::from(s.code())).unwrap_or(2)
+                }
                 _ => 0,
             });
             let updated = store.update_item(
                 account,
                 item.id,
-                &ItemChange { read: change.read, flag_status, categories: change.categories, ..Default::default() },
+                &ItemChange {
+                    read: change.read,
+                    flag_status,
+                    categories: change.categories,
+                    ..Default::default()
+                },
             )?;
             if updated.modseq != item.modseq {
                 touched.push(folder.id.0);
@@ -417,8 +529,13 @@ fn apply_client_command(
                 }));
             };
             // MS-ASCMD 2.2.3.44 DeletesAsMoves: absent means true.
-            let as_move = request.deletes_as_moves.unwrap_or(true) && folder.folder_type != folder_type::DELETED_ITEMS;
-            let trash = if as_move { store.default_folder(account, folder_type::DELETED_ITEMS)? } else { None };
+            let as_move = request.deletes_as_moves.unwrap_or(true)
+                && folder.folder_type != folder_type::DELETED_ITEMS;
+            let trash = if as_move {
+                store.default_folder(account, folder_type::DELETED_ITEMS)?
+            } else {
+                None
+            };
             match trash {
                 Some(trash) => {
                     store.move_item(account, item.id, trash.id)?;
@@ -450,7 +567,11 @@ fn apply_client_command(
             let prefs: Vec<BodyPreference> = options
                 .body_preferences
                 .iter()
-                .map(|p| BodyPreference { truncation_size: None, all_or_none: false, ..p.clone() })
+                .map(|p| BodyPreference {
+                    truncation_size: None,
+                    all_or_none: false,
+                    ..p.clone()
+                })
                 .collect();
             Some(ClientCommandResponse::Fetch {
                 server_id: server_id.clone(),
@@ -464,7 +585,11 @@ fn apply_client_command(
 impl Engine {
     /// True when a watched folder has changes the device has not synced (Ping's check
     /// before it parks, and after a wake-up: the store is the truth, invariant 6).
-    pub async fn folder_has_changes(&self, partnership: &Partnership, folder: &Folder) -> Result<bool, EngineError> {
+    pub async fn folder_has_changes(
+        &self,
+        partnership: &Partnership,
+        folder: &Folder,
+    ) -> Result<bool, EngineError> {
         let pid = partnership.id;
         let account = partnership.account;
         let folder = folder.clone();
@@ -493,7 +618,11 @@ impl MergeCached for easd_protocol::commands::sync::SyncRequest {
     fn merge_cached(&mut self, cached: easd_protocol::commands::sync::SyncRequest) {
         let mut merged = Vec::with_capacity(cached.collections.len());
         for mut c in cached.collections {
-            match self.collections.iter().position(|n| n.collection_id == c.collection_id) {
+            match self
+                .collections
+                .iter()
+                .position(|n| n.collection_id == c.collection_id)
+            {
                 Some(i) => merged.push(self.collections.remove(i)),
                 None => {
                     c.commands.clear();
@@ -538,9 +667,15 @@ impl Engine {
     ) -> Result<Option<easd_protocol::commands::sync::SyncRequest>, EngineError> {
         let pid = partnership.id;
         self.blocking(move |store| {
-            let Some(blob) = store.sync_state(pid, CACHED_REQUEST, 1)? else { return Ok(None) };
-            let Ok(root) = easd_wbxml::decode(&blob) else { return Ok(None) };
-            let Ok(mut request) = easd_protocol::commands::sync::SyncRequest::parse(&root) else { return Ok(None) };
+            let Some(blob) = store.sync_state(pid, CACHED_REQUEST, 1)? else {
+                return Ok(None);
+            };
+            let Ok(root) = easd_wbxml::decode(&blob) else {
+                return Ok(None);
+            };
+            let Ok(mut request) = easd_protocol::commands::sync::SyncRequest::parse(&root) else {
+                return Ok(None);
+            };
             for c in &mut request.collections {
                 if let Some((key, _)) = store.latest_sync_state(pid, &c.collection_id)? {
                     c.sync_key = key.to_string();

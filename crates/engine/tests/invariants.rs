@@ -4,7 +4,8 @@ use easd_engine::ping::{WaitOutcome, WaitRequest};
 use easd_engine::sync::SyncContext;
 use easd_engine::{Engine, EngineSettings};
 use easd_protocol::commands::sync::{
-    ClientCommand, ClientCommandResponse, ServerCommand, SyncCollectionRequest, SyncCollectionResponse, SyncStatus,
+    ClientCommand, ClientCommandResponse, ServerCommand, SyncCollectionRequest,
+    SyncCollectionResponse, SyncStatus,
 };
 use easd_protocol::items::email::EmailChange;
 use easd_protocol::ProtocolVersion;
@@ -26,29 +27,56 @@ fn world() -> World {
 }
 
 fn account(w: &World, email: &str) -> Account {
-    w.engine.store().create_account(email, &password::hash_password("pw")).unwrap()
+    w.engine
+        .store()
+        .create_account(email, &password::hash_password("pw"))
+        .unwrap()
 }
 
 fn device(w: &World, account: &Account, id: &str) -> Partnership {
-    w.engine.store().create_partnership(account.id, id, "Test", "test").unwrap()
+    w.engine
+        .store()
+        .create_partnership(account.id, id, "Test", "test")
+        .unwrap()
 }
 
 fn inbox(w: &World, account: &Account) -> easd_store::Folder {
-    w.engine.store().default_folder(account.id, folder_type::INBOX).unwrap().unwrap()
+    w.engine
+        .store()
+        .default_folder(account.id, folder_type::INBOX)
+        .unwrap()
+        .unwrap()
 }
 
 async fn deliver(w: &World, account: &Account, n: usize) {
     for i in 0..n {
-        let raw = format!("From: a@x\r\nTo: b@x\r\nSubject: m{i}\r\nMessage-ID: <{i}.{}@x>\r\n\r\nbody {i}\r\n", account.id.0);
-        w.engine.deliver(account.id, raw.into_bytes()).await.unwrap();
+        let raw = format!(
+            "From: a@x\r\nTo: b@x\r\nSubject: m{i}\r\nMessage-ID: <{i}.{}@x>\r\n\r\nbody {i}\r\n",
+            account.id.0
+        );
+        w.engine
+            .deliver(account.id, raw.into_bytes())
+            .await
+            .unwrap();
     }
 }
 
 fn ctx() -> SyncContext {
-    SyncContext { version: ProtocolVersion::V16_1, window_size: None, now: time::OffsetDateTime::now_utc().unix_timestamp() }
+    SyncContext {
+        version: ProtocolVersion::V16_1,
+        window_size: None,
+        now: time::OffsetDateTime::now_utc().unix_timestamp(),
+    }
 }
 
-async fn sync(w: &World, p: &Partnership, folder: &str, key: &str, window: u32, commands: Vec<ClientCommand>) -> SyncCollectionResponse {
+async fn sync(
+    w: &World,
+    p: &Partnership,
+    folder: &str,
+    key: &str,
+    window: u32,
+    commands: Vec<ClientCommand>,
+) -> SyncCollectionResponse {
     let mut r = SyncCollectionRequest::new(key, folder);
     r.window_size = Some(window);
     r.commands = commands;
@@ -56,12 +84,23 @@ async fn sync(w: &World, p: &Partnership, folder: &str, key: &str, window: u32, 
 }
 
 fn adds(r: &SyncCollectionResponse) -> Vec<String> {
-    r.commands.iter().filter(|c| matches!(c, ServerCommand::Add { .. })).map(|c| c.server_id().to_owned()).collect()
+    r.commands
+        .iter()
+        .filter(|c| matches!(c, ServerCommand::Add { .. }))
+        .map(|c| c.server_id().to_owned())
+        .collect()
 }
 
 fn read_change(sid: &str) -> ClientCommand {
-    let change = EmailChange { read: Some(true), ..Default::default() };
-    ClientCommand::Change { server_id: sid.into(), application_data: change.to_application_data(ProtocolVersion::V16_1), send: false }
+    let change = EmailChange {
+        read: Some(true),
+        ..Default::default()
+    };
+    ClientCommand::Change {
+        server_id: sid.into(),
+        application_data: change.to_application_data(ProtocolVersion::V16_1),
+        send: false,
+    }
 }
 
 #[tokio::test]
@@ -69,7 +108,10 @@ async fn invariant_1_an_acknowledged_change_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let (sid, folder) = {
         let engine = Engine::open(dir.path(), EngineSettings::default()).unwrap();
-        let w = World { _dir: tempfile::tempdir().unwrap(), engine };
+        let w = World {
+            _dir: tempfile::tempdir().unwrap(),
+            engine,
+        };
         let a = account(&w, "one@x");
         let p = device(&w, &a, "D1");
         let f = inbox(&w, &a);
@@ -77,9 +119,20 @@ async fn invariant_1_an_acknowledged_change_survives_a_restart() {
         let k = sync(&w, &p, &f.server_id, "0", 10, vec![]).await.sync_key;
         let r = sync(&w, &p, &f.server_id, &k, 10, vec![]).await;
         let sid = adds(&r)[0].clone();
-        let r = sync(&w, &p, &f.server_id, &r.sync_key, 10, vec![read_change(&sid)]).await;
+        let r = sync(
+            &w,
+            &p,
+            &f.server_id,
+            &r.sync_key,
+            10,
+            vec![read_change(&sid)],
+        )
+        .await;
         assert_eq!(r.status, SyncStatus::Success);
-        assert!(r.responses.is_empty(), "a successful Change has no response");
+        assert!(
+            r.responses.is_empty(),
+            "a successful Change has no response"
+        );
         (sid, f.server_id)
         // The engine and its connections are dropped here, as in a crash after the answer.
     };
@@ -105,26 +158,47 @@ async fn invariant_2_a_resent_sync_key_gets_the_same_answer() {
     assert_eq!(adds(&first), adds(&again));
     assert_eq!(first.sync_key, again.sync_key);
     // And a resent client Add is not made twice.
-    let drafts = w.engine.store().default_folder(a.id, folder_type::DRAFTS).unwrap().unwrap();
-    let dk = sync(&w, &p, &drafts.server_id, "0", 10, vec![]).await.sync_key;
-    let dk = sync(&w, &p, &drafts.server_id, &dk, 10, vec![]).await.sync_key;
+    let drafts = w
+        .engine
+        .store()
+        .default_folder(a.id, folder_type::DRAFTS)
+        .unwrap()
+        .unwrap();
+    let dk = sync(&w, &p, &drafts.server_id, "0", 10, vec![])
+        .await
+        .sync_key;
+    let dk = sync(&w, &p, &drafts.server_id, &dk, 10, vec![])
+        .await
+        .sync_key;
     let add = ClientCommand::Add {
         client_id: "c1".into(),
         class: None,
-        application_data: Element::new(airsync::APPLICATION_DATA).with_text(email::SUBJECT, "draft").with_text(email::TO, "z@x"),
+        application_data: Element::new(airsync::APPLICATION_DATA)
+            .with_text(email::SUBJECT, "draft")
+            .with_text(email::TO, "z@x"),
         send: false,
     };
     let r1 = sync(&w, &p, &drafts.server_id, &dk, 10, vec![add.clone()]).await;
     let r2 = sync(&w, &p, &drafts.server_id, &dk, 10, vec![add]).await;
     let sid = |r: &SyncCollectionResponse| match &r.responses[0] {
-        ClientCommandResponse::Add { server_id, status, .. } => {
+        ClientCommandResponse::Add {
+            server_id, status, ..
+        } => {
             assert_eq!(*status, SyncStatus::Success);
             server_id.clone().unwrap()
         }
         other => panic!("{other:?}"),
     };
     assert_eq!(sid(&r1), sid(&r2));
-    assert_eq!(w.engine.store().list_folder_items(a.id, drafts.id).unwrap().items.len(), 1);
+    assert_eq!(
+        w.engine
+            .store()
+            .list_folder_items(a.id, drafts.id)
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -139,8 +213,23 @@ async fn invariant_3_initial_contents_before_changes() {
     assert!(r.more_available);
     // Another device changes an item this one already has.
     let sent = adds(&r)[0].clone();
-    let item = w.engine.store().item_by_server_id(a.id, &sent).unwrap().unwrap();
-    w.engine.store().update_item(a.id, item.id, &easd_store::ItemChange { read: Some(true), ..Default::default() }).unwrap();
+    let item = w
+        .engine
+        .store()
+        .item_by_server_id(a.id, &sent)
+        .unwrap()
+        .unwrap();
+    w.engine
+        .store()
+        .update_item(
+            a.id,
+            item.id,
+            &easd_store::ItemChange {
+                read: Some(true),
+                ..Default::default()
+            },
+        )
+        .unwrap();
     let mut seen: Vec<String> = adds(&r);
     let mut key = r.sync_key;
     let mut change_after_all_adds = false;
@@ -154,7 +243,11 @@ async fn invariant_3_initial_contents_before_changes() {
                     seen.push(server_id.clone());
                 }
                 ServerCommand::Change { server_id, .. } => {
-                    assert_eq!(seen.len(), 30, "a Change came before the initial contents were complete");
+                    assert_eq!(
+                        seen.len(),
+                        30,
+                        "a Change came before the initial contents were complete"
+                    );
                     assert_eq!(server_id, &sent);
                     change_after_all_adds = true;
                 }
@@ -184,7 +277,14 @@ async fn invariant_6_a_change_between_pings_is_found_in_the_store() {
     w.engine.store().deliver(a.id, raw, fields).unwrap();
     let outcome = tokio::time::timeout(
         Duration::from_secs(5),
-        w.engine.wait_for_changes(&p, WaitRequest { folders: vec![f.clone()], interval: Duration::from_secs(60), watch_hierarchy: false }),
+        w.engine.wait_for_changes(
+            &p,
+            WaitRequest {
+                folders: vec![f.clone()],
+                interval: Duration::from_secs(60),
+                watch_hierarchy: false,
+            },
+        ),
     )
     .await
     .expect("the Ping must not park over a change already in the store")
@@ -197,7 +297,16 @@ async fn invariant_6_a_change_between_pings_is_found_in_the_store() {
     let f2 = f.clone();
     let p2 = p.clone();
     let waiting = tokio::spawn(async move {
-        engine.wait_for_changes(&p2, WaitRequest { folders: vec![f2], interval: Duration::from_millis(800), watch_hierarchy: false }).await
+        engine
+            .wait_for_changes(
+                &p2,
+                WaitRequest {
+                    folders: vec![f2],
+                    interval: Duration::from_millis(800),
+                    watch_hierarchy: false,
+                },
+            )
+            .await
     });
     tokio::time::sleep(Duration::from_millis(100)).await;
     w.engine.hub.changed(a.id.0, &[f.id.0]);
@@ -210,7 +319,12 @@ async fn invariant_7_another_users_server_id_is_not_found() {
     let alice = account(&w, "alice@x");
     let bob = account(&w, "bob@x");
     deliver(&w, &bob, 1).await;
-    let bob_item = &w.engine.store().list_folder_items(bob.id, inbox(&w, &bob).id).unwrap().items[0];
+    let bob_item = &w
+        .engine
+        .store()
+        .list_folder_items(bob.id, inbox(&w, &bob).id)
+        .unwrap()
+        .items[0];
     let p = device(&w, &alice, "DA");
     let f = inbox(&w, &alice);
     // Both inboxes are "1" (per-account ServerIds), so Bob's item id looks plausible to Alice.
@@ -223,11 +337,25 @@ async fn invariant_7_another_users_server_id_is_not_found() {
         &f.server_id,
         &k,
         10,
-        vec![read_change(&bob_item.server_id), ClientCommand::Fetch { server_id: bob_item.server_id.clone() }, ClientCommand::Delete { server_id: bob_item.server_id.clone() }],
+        vec![
+            read_change(&bob_item.server_id),
+            ClientCommand::Fetch {
+                server_id: bob_item.server_id.clone(),
+            },
+            ClientCommand::Delete {
+                server_id: bob_item.server_id.clone(),
+            },
+        ],
     )
     .await;
     assert_eq!(r.responses.len(), 3);
-    assert!(r.responses.iter().all(|x| x.status() == SyncStatus::ObjectNotFound), "{:?}", r.responses);
+    assert!(
+        r.responses
+            .iter()
+            .all(|x| x.status() == SyncStatus::ObjectNotFound),
+        "{:?}",
+        r.responses
+    );
     let still = w.engine.store().item(bob.id, bob_item.id).unwrap().unwrap();
     assert!(!still.fields.read);
 }

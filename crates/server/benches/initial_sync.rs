@@ -32,7 +32,9 @@ impl Device {
         if let Some(k) = &self.policy_key {
             req = req.header("X-MS-PolicyKey", k);
         }
-        let req = req.body(Full::new(Bytes::from(encode(body)))).expect("request");
+        let req = req
+            .body(Full::new(Bytes::from(encode(body))))
+            .expect("request");
         let resp = self.client.request(req).await.expect("response");
         assert_eq!(resp.status(), 200);
         let bytes = resp.into_body().collect().await.expect("body").to_bytes();
@@ -74,15 +76,29 @@ fn message(i: usize) -> Vec<u8> {
 /// CPU seconds (user + system) this process has used, from /proc/self/stat.
 fn cpu_seconds() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> = stat.rsplit_once(')').map(|(_, r)| r.split_whitespace().collect()).unwrap_or_default();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, r)| r.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     // Fields after the command: state is 0, utime 11, stime 12 (clock ticks of 1/100 s).
     (ticks(11) + ticks(12)) / 100.0
 }
 
 fn main() {
-    let n: usize = std::env::var("EASD_BENCH_MESSAGES").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let n: usize = std::env::var("EASD_BENCH_MESSAGES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     rt.block_on(async move {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = easd_store::SqliteStore::open_data_dir(dir.path()).expect("store");

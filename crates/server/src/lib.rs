@@ -34,21 +34,33 @@ pub enum ServerError {
     #[error("TLS: {0}")]
     Tls(#[from] tls::TlsError),
     #[error("opening the store in {path}: {source}")]
-    Store { path: PathBuf, source: easd_engine::EngineError },
+    Store {
+        path: PathBuf,
+        source: easd_engine::EngineError,
+    },
     #[error("listening on {addr} ({what}): {source}")]
-    Listen { what: &'static str, addr: SocketAddr, source: std::io::Error },
+    Listen {
+        what: &'static str,
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error("access log: {0}")]
     AccessLog(std::io::Error),
 }
 
 /// Reads `easd.toml` from the data dir (or `config_file`) with `EASD_*` overrides.
 pub fn load_config(data_dir: &Path, config_file: Option<&Path>) -> Result<Config, ServerError> {
-    let file = config_file.map(Path::to_owned).unwrap_or_else(|| data_dir.join("easd.toml"));
+    let file = config_file
+        .map(Path::to_owned)
+        .unwrap_or_else(|| data_dir.join("easd.toml"));
     Ok(Config::load(&file, std::env::vars())?)
 }
 
 pub fn engine_settings(config: &Config) -> EngineSettings {
-    EngineSettings { max_message_bytes: config.max_message_bytes, hostname: config.hostname.clone() }
+    EngineSettings {
+        max_message_bytes: config.max_message_bytes,
+        hostname: config.hostname.clone(),
+    }
 }
 
 /// The addresses a running server listens on.
@@ -79,10 +91,15 @@ impl Server {
             path: data_dir.clone(),
             source: easd_engine::EngineError::Task(source.to_string()),
         })?;
-        let engine = Engine::open(&data_dir, engine_settings(&config))
-            .map_err(|source| ServerError::Store { path: data_dir.clone(), source })?;
-        let access_log = AccessLog::start(&data_dir, Destinations::from_setting(&config.access_log))
-            .map_err(ServerError::AccessLog)?;
+        let engine = Engine::open(&data_dir, engine_settings(&config)).map_err(|source| {
+            ServerError::Store {
+                path: data_dir.clone(),
+                source,
+            }
+        })?;
+        let access_log =
+            AccessLog::start(&data_dir, Destinations::from_setting(&config.access_log))
+                .map_err(ServerError::AccessLog)?;
         let (shutdown, shutdown_rx) = watch::channel(false);
         let connections = Connections::default();
         let mut bound = Bound::default();
@@ -91,7 +108,9 @@ impl Server {
         let router = app::router(app.clone());
 
         let bind = |what: &'static str, addr: SocketAddr| async move {
-            TcpListener::bind(addr).await.map_err(|source| ServerError::Listen { what, addr, source })
+            TcpListener::bind(addr)
+                .await
+                .map_err(|source| ServerError::Listen { what, addr, source })
         };
         if let Some(addr) = config.listen_addr("http_listen") {
             let listener = bind("HTTP", addr).await?;
@@ -123,9 +142,18 @@ impl Server {
                 shutdown_rx.clone(),
             )));
         }
-        for (key, dialect) in [("lmtp_listen", lmtp::Dialect::Lmtp), ("smtp_listen", lmtp::Dialect::Smtp)] {
-            let Some(addr) = config.listen_addr(key) else { continue };
-            let what = if dialect == lmtp::Dialect::Lmtp { "LMTP" } else { "SMTP" };
+        for (key, dialect) in [
+            ("lmtp_listen", lmtp::Dialect::Lmtp),
+            ("smtp_listen", lmtp::Dialect::Smtp),
+        ] {
+            let Some(addr) = config.listen_addr(key) else {
+                continue;
+            };
+            let what = if dialect == lmtp::Dialect::Lmtp {
+                "LMTP"
+            } else {
+                "SMTP"
+            };
             let listener = bind(what, addr).await?;
             let local = listener.local_addr().ok();
             match dialect {
@@ -138,7 +166,12 @@ impl Server {
                 max_message_bytes: config.max_message_bytes,
                 idle_timeout: Duration::from_secs(300),
             };
-            tasks.push(tokio::spawn(lmtp::serve(listener, engine.clone(), session, shutdown_rx.clone())));
+            tasks.push(tokio::spawn(lmtp::serve(
+                listener,
+                engine.clone(),
+                session,
+                shutdown_rx.clone(),
+            )));
         }
         if let Some(addr) = config.listen_addr("admin_listen") {
             if let Some((local, task)) = admin::start(addr, &data_dir, engine.clone()).await {
@@ -146,8 +179,17 @@ impl Server {
                 tasks.push(task);
             }
         }
-        tasks.push(tokio::spawn(watch_other_processes(engine.clone(), shutdown_rx.clone())));
-        Ok(Server { bound, app, shutdown, connections, tasks })
+        tasks.push(tokio::spawn(watch_other_processes(
+            engine.clone(),
+            shutdown_rx.clone(),
+        )));
+        Ok(Server {
+            bound,
+            app,
+            shutdown,
+            connections,
+            tasks,
+        })
     }
 
     /// Answers every parked Ping at once, stops accepting, and waits for open requests.

@@ -74,7 +74,10 @@ impl Ctx {
 /// A command's answer, before HTTP.
 pub enum CommandResponse {
     Wbxml(Element),
-    Bytes { content_type: &'static str, bytes: Vec<u8> },
+    Bytes {
+        content_type: &'static str,
+        bytes: Vec<u8>,
+    },
     /// 200 with no body (MS-ASCMD: e.g. an empty Sync response, a successful SendMail).
     Empty,
     /// An HTTP-level refusal (400 malformed, 403 blocked, 449 re-provision below 14.0...).
@@ -110,19 +113,29 @@ pub const IMPLEMENTED: &[Command] = &[
 ];
 
 pub fn implemented_commands_header() -> String {
-    IMPLEMENTED.iter().map(|c| c.name()).collect::<Vec<_>>().join(",")
+    IMPLEMENTED
+        .iter()
+        .map(|c| c.name())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Looks up the partnership, checks the policy key, decodes the body and runs the command.
-pub async fn dispatch(request: EasRequest, body: Bytes, record: &mut AccessRecord) -> CommandResponse {
+pub async fn dispatch(
+    request: EasRequest,
+    body: Bytes,
+    record: &mut AccessRecord,
+) -> CommandResponse {
     let command = request.query.command;
     if !IMPLEMENTED.contains(&command) {
         return CommandResponse::bad_request(format!("{} is not implemented", command.name()));
     }
     // Malformed input is refused before anything is looked up or written (MS-ASHTTP 3.2.5.2).
     // 12.1 SendMail, SmartReply and SmartForward send the message itself (message/rfc822).
-    let raw_mime = matches!(command, Command::SendMail | Command::SmartReply | Command::SmartForward)
-        && !body.is_empty()
+    let raw_mime = matches!(
+        command,
+        Command::SendMail | Command::SmartReply | Command::SmartForward
+    ) && !body.is_empty()
         && !request.content_type.contains("wbxml");
     let root = if body.is_empty() {
         None
@@ -151,7 +164,10 @@ pub async fn dispatch(request: EasRequest, body: Bytes, record: &mut AccessRecor
         Ok(p) => p,
         Err(e) => {
             tracing::error!(error = %e, "partnership lookup failed");
-            return CommandResponse::Status(StatusCode::SERVICE_UNAVAILABLE, "temporarily unavailable".into());
+            return CommandResponse::Status(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily unavailable".into(),
+            );
         }
     };
     // Device access and remote wipe (invariant 8; MS-ASPROV 3.2.5.1.2.2), before the policy key.
@@ -159,10 +175,15 @@ pub async fn dispatch(request: EasRequest, body: Bytes, record: &mut AccessRecor
         Ok(p) => p,
         Err(e) => {
             tracing::error!(error = %e, "device access evaluation failed");
-            return CommandResponse::Status(StatusCode::SERVICE_UNAVAILABLE, "temporarily unavailable".into());
+            return CommandResponse::Status(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily unavailable".into(),
+            );
         }
     };
-    if let Some(refusal) = access::gate(command, &request, &partnership, root.as_ref(), record).await {
+    if let Some(refusal) =
+        access::gate(command, &request, &partnership, root.as_ref(), record).await
+    {
         return refusal;
     }
     if command != Command::Provision {
@@ -182,7 +203,11 @@ pub async fn dispatch(request: EasRequest, body: Bytes, record: &mut AccessRecor
         }
     }
     let raw_body = if raw_mime { body } else { Bytes::new() };
-    let ctx = Ctx { request, partnership, raw_body };
+    let ctx = Ctx {
+        request,
+        partnership,
+        raw_body,
+    };
     let result = match command {
         Command::FolderSync => folder_sync::handle(&ctx, root, record).await,
         Command::Provision => provision::handle(&ctx, root, record).await,
