@@ -1,5 +1,6 @@
 //! The `easd` binary: subcommands that call the server, engine and store crates.
 
+mod bench;
 mod demo;
 mod device;
 mod doctor;
@@ -47,6 +48,9 @@ enum Command {
     /// Decode and encode WBXML (captures from device logs, Fiddler, Wireshark).
     #[command(subcommand)]
     Wbxml(wbxml_cmd::WbxmlCommand),
+    /// Load generators for a running server on loopback (`bench ping`: parked Pings).
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
     /// Device partnerships: list, show, allow/block/quarantine, remove, wipe.
     #[command(subcommand)]
     Device(device::DeviceCommand),
@@ -84,6 +88,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Wbxml(cmd) => wbxml_cmd::run(cmd),
+        Command::Bench(cmd) => bench::run(&cli.data, cmd),
         Command::Device(cmd) => device::run_device(&cli.data, cmd),
         Command::Rule(cmd) => device::run_rule(&cli.data, cmd),
         Command::Log(cmd) => device::run_log(&cli.data, cmd),
@@ -133,6 +138,12 @@ pub fn load_config(data: &Path, config: Option<&Path>, args: &ServeArgs) -> anyh
 
 async fn serve(data: &Path, config: Option<&Path>, args: ServeArgs) -> anyhow::Result<ExitCode> {
     init_logging();
+    // One descriptor per parked Ping: allow as many as the hard limit does.
+    match bench::raise_nofile_limit() {
+        Ok((soft, _)) => tracing::info!("open-file limit: {soft}"),
+        Err(e) => tracing::warn!(error = %e, "could not raise the open-file limit"),
+    }
+    bench::return_big_allocations();
     let config = load_config(data, config, &args)?;
     let server = start(config, data.to_owned()).await?;
     wait_for_signal().await;

@@ -61,7 +61,16 @@ pub async fn post(
     body: Body,
 ) -> Response {
     let mut record = AccessRecord::default();
-    let response = handle(&app, conn.map(|c| c.0), query, &headers, body, &mut record).await;
+    // Boxed for the same reason as the command below it (axum stores this future in its own).
+    let handling = Box::pin(handle(
+        &app,
+        conn.map(|c| c.0),
+        query,
+        &headers,
+        body,
+        &mut record,
+    ));
+    let response = handling.await;
     with_record(response, record)
 }
 
@@ -150,7 +159,10 @@ async fn handle(
         &body,
     )
     .await;
-    let response = commands::dispatch(request, body, record).await;
+    // Boxed in a statement of its own: a parked Ping lives in this future, and inline (or as
+    // a temporary of the awaiting statement) the command's future is stored twice over.
+    let dispatch = Box::pin(commands::dispatch(request, body, record));
+    let response = dispatch.await;
     if let Some(capture) = capture {
         capture.finish(&response).await;
     }

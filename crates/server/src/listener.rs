@@ -5,7 +5,10 @@
 //! path and each parked connection costs as little memory as hyper allows.
 
 use axum::Router;
+use bytes::Bytes;
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
+use hyper::header::HeaderValue;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -81,36 +84,54 @@ pub async fn serve(
         connections.0.fetch_add(1, Ordering::Relaxed);
         let guard = ConnectionGuard(connections.0.clone());
         let router = router.clone();
-        let tls = tls.clone();
         let shutdown = shutdown.clone();
-        tokio::spawn(async move {
-            let _guard = guard;
-            match tls {
-                Some(acceptor) => {
+        // One spawn per kind, not one task with a match: a task is as big as its largest
+        // state, and a plain connection need not carry room for a TLS handshake and stream.
+        match tls.clone() {
+            Some(acceptor) => {
+                tokio::spawn(async move {
+                    let _guard = guard;
                     // A handshake that stalls must not hold a slot forever.
                     let handshake =
                         tokio::time::timeout(Duration::from_secs(30), acceptor.accept(stream))
                             .await;
                     match handshake {
                         Ok(Ok(tls_stream)) => {
-                            serve_connection(
-                                tls_stream,
-                                ConnInfo { peer, tls: true },
-                                router,
-                                shutdown,
-                            )
-                            .await
+                            let info = ConnInfo { peer, tls: true };
+                            serve_connection(tls_stream, info, router, shutdown).await
                         }
                         Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
                         Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
                     }
-                }
-                None => {
-                    serve_connection(stream, ConnInfo { peer, tls: false }, router, shutdown).await
-                }
+                });
             }
-        });
+            None => {
+                tokio::spawn(async move {
+                    let _guard = guard;
+                    serve_connection(stream, ConnInfo { peer, tls: false }, router, shutdown).await
+                });
+            }
+        }
     }
+}
+
+/// Copies the header values and body chunks out of hyper's read buffer. hyper hands them
+/// out as slices of that buffer, so a handler that keeps any of them (a parked Ping keeps
+/// its headers and body until it answers) keeps the whole 8 KiB buffer alive while hyper
+/// allocates another one to watch the connection: copying the few bytes is cheaper.
+fn detach(
+    request: hyper::Request<Incoming>,
+) -> hyper::Request<impl hyper::body::Body<Data = Bytes, Error = hyper::Error>> {
+    let (mut parts, body) = request.into_parts();
+    for value in parts.headers.values_mut() {
+        let copy = HeaderValue::from_maybe_shared(Bytes::copy_from_slice(value.as_bytes()));
+        if let Ok(mut copy) = copy {
+            copy.set_sensitive(value.is_sensitive());
+            *value = copy;
+        }
+    }
+    let body = body.map_frame(|frame| frame.map_data(|data| Bytes::copy_from_slice(&data)));
+    hyper::Request::from_parts(parts, body)
 }
 
 async fn serve_connection<S>(
@@ -121,7 +142,8 @@ async fn serve_connection<S>(
 ) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+    let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+        let mut request = detach(request);
         request.extensions_mut().insert(info);
         router.clone().call(request)
     });

@@ -33,6 +33,8 @@ async fn ping(
         Some(Ok(r)) => r,
         Some(Err(_)) => return Ok(PingResponse::protocol_error()),
     };
+    // The request tree would otherwise stay allocated for as long as the Ping is parked.
+    drop(root);
     let p = &ctx.partnership;
     // MS-ASCMD 2.2.3.130: an empty Ping (or one missing a part) reuses the last one's.
     let previous: Option<Vec<PingFolder>> =
@@ -47,7 +49,7 @@ async fn ping(
     let heartbeat = request
         .heartbeat_interval
         .or_else(|| (p.ping_heartbeat > 0).then_some(p.ping_heartbeat as u32));
-    let (Some(heartbeat), Some(folders)) = (heartbeat, request.folders.clone().or(previous)) else {
+    let (Some(heartbeat), Some(folders)) = (heartbeat, request.folders.or(previous)) else {
         return Ok(PingResponse::status(PingStatus::MissingParameters));
     };
     record.heartbeat = Some(heartbeat);
