@@ -95,8 +95,12 @@ fn main() -> ExitCode {
         Command::Probe(args) => probe::run(args),
         Command::Doctor(args) => doctor::run(&cli.data, cli.config.as_deref(), args),
         Command::Top(args) => top::run(&cli.data, cli.config.as_deref(), args),
-        Command::Serve(args) => runtime().and_then(|rt| rt.block_on(serve(&cli.data, cli.config.as_deref(), args))),
-        Command::Demo(args) => runtime().and_then(|rt| rt.block_on(demo::run(cli.config.as_deref(), args))),
+        Command::Serve(args) => {
+            runtime().and_then(|rt| rt.block_on(serve(&cli.data, cli.config.as_deref(), args)))
+        }
+        Command::Demo(args) => {
+            runtime().and_then(|rt| rt.block_on(demo::run(cli.config.as_deref(), args)))
+        }
         Command::User(cmd) => user::run(&cli.data, cmd),
         Command::Deliver { to, file } => deliver(&cli.data, &to, file.as_deref()),
     };
@@ -119,10 +123,17 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("EASD_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
-pub fn load_config(data: &Path, config: Option<&Path>, args: &ServeArgs) -> anyhow::Result<easd_server::config::Config> {
+pub fn load_config(
+    data: &Path,
+    config: Option<&Path>,
+    args: &ServeArgs,
+) -> anyhow::Result<easd_server::config::Config> {
     let mut c = easd_server::load_config(data, config)?;
     let set = |slot: &mut String, v: &Option<String>| {
         if let Some(v) = v {
@@ -153,13 +164,17 @@ async fn serve(data: &Path, config: Option<&Path>, args: ServeArgs) -> anyhow::R
 }
 
 /// Starts the server and logs where it listens.
-pub async fn start(config: easd_server::config::Config, data: PathBuf) -> anyhow::Result<easd_server::Server> {
+pub async fn start(
+    config: easd_server::config::Config,
+    data: PathBuf,
+) -> anyhow::Result<easd_server::Server> {
     let server = easd_server::Server::start(config, data.clone()).await?;
     let b = &server.bound;
     if let Some(fp) = &b.tls_fingerprint {
         tracing::info!("TLS certificate SHA-256 fingerprint: {fp}");
     }
-    let show = |a: Option<std::net::SocketAddr>| a.map(|a| a.to_string()).unwrap_or_else(|| "off".into());
+    let show =
+        |a: Option<std::net::SocketAddr>| a.map(|a| a.to_string()).unwrap_or_else(|| "off".into());
     tracing::info!(
         "easd ready: http={} https={} lmtp={} smtp={} data={}",
         show(b.http),
@@ -205,7 +220,9 @@ fn read_input(file: Option<&str>) -> anyhow::Result<Vec<u8>> {
     match file {
         None | Some("-") => {
             let mut buf = Vec::new();
-            std::io::stdin().read_to_end(&mut buf).context("reading standard input")?;
+            std::io::stdin()
+                .read_to_end(&mut buf)
+                .context("reading standard input")?;
             Ok(buf)
         }
         Some(path) => std::fs::read(path).with_context(|| format!("reading {path}")),
@@ -218,7 +235,11 @@ fn deliver(data: &Path, to: &str, file: Option<&str>) -> anyhow::Result<ExitCode
     let store = open_store(data)?;
     let config = easd_server::load_config(data, None)?;
     if raw.len() > config.max_message_bytes {
-        anyhow::bail!("message is {} bytes; the limit is {}", raw.len(), config.max_message_bytes);
+        anyhow::bail!(
+            "message is {} bytes; the limit is {}",
+            raw.len(),
+            config.max_message_bytes
+        );
     }
     let address = to.trim().to_lowercase();
     let account = store
