@@ -163,3 +163,11 @@ def test_repeated_failures_are_slowed_then_refused(easd):
     assert "too many" in r.text
     log = (easd.data / "server.log").read_text(errors="replace")
     assert "too many failed logins" in log
+
+
+def test_domain_backslash_user_login(easd):
+    easd.add_user("ivan@example.com", "ivan-pw")
+    url = f"{easd.eas_url}?{plain_query('FolderSync', 'IVANDEV')}"
+    for login in ["EXAMPLE\\ivan", "ivan", "Ivan@Example.com"]:
+        r = requests.post(url, data=folder_sync(), headers=HDRS, auth=(login, "ivan-pw"), timeout=10)
+        assert r.status_code == 200, login

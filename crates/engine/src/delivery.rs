@@ -39,3 +39,28 @@ pub fn deliver_blocking(
     let fields = fields_from_mime(&raw, now)?;
     Ok(store.deliver(account, raw, fields)?)
 }
+
+/// The account a login names: its address, or — for "DOMAIN\user" and bare "user" logins,
+/// which many phones send (MS-ASHTTP 2.2.1.1.2.2) — the one account whose address has that
+/// local part.
+pub fn account_for_login(
+    store: &dyn easd_store::Store,
+    login: &str,
+) -> Result<Option<easd_store::Account>, EngineError> {
+    if let Some(account) = store.account_by_email(login)? {
+        return Ok(Some(account));
+    }
+    if login.contains('@') {
+        return Ok(None);
+    }
+    let prefix = format!("{login}@");
+    let mut matches = store
+        .list_accounts()?
+        .into_iter()
+        .filter(|a| a.email.starts_with(&prefix));
+    match (matches.next(), matches.next()) {
+        (Some(one), None) => Ok(Some(one)),
+        // None, or ambiguous across domains: the user must log in with the address.
+        _ => Ok(None),
+    }
+}

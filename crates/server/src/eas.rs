@@ -220,7 +220,7 @@ async fn authenticate(
     let lookup = login.clone();
     let account = app
         .engine
-        .blocking(move |store| Ok(store.account_by_email(&lookup)?))
+        .blocking(move |store| easd_engine::delivery::account_for_login(store, &lookup))
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "account lookup failed");

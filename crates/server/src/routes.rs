@@ -56,7 +56,7 @@ pub async fn autodiscover_xml(
     let account = app
         .engine
         .blocking(move |store| {
-            let Some(account) = store.account_by_email(&lookup)? else {
+            let Some(account) = easd_engine::delivery::account_for_login(store, &lookup)? else {
                 return Ok(None);
             };
             Ok(
