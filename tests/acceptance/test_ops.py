@@ -175,7 +175,9 @@ def test_doctor_flags_short_load_balancer_timeout(easd):
     assert lb[0]["severity"] == "error"
 
 
-def test_doctor_sane_config_is_clean(easd):
+def test_doctor_sane_config_is_clean(fresh_easd):
+    # A server of its own: the shared one's access log holds other tests' deliberate abuse.
+    easd = fresh_easd
     r = run(
         easd,
         "doctor",
@@ -184,9 +186,9 @@ def test_doctor_sane_config_is_clean(easd):
         "--url",
         easd.eas_url,
         "--user",
-        "alice@example.com",
+        "carol@example.com",
         "--password",
-        "alice-pw",
+        "carol-pw",
     )
     assert r.returncode == 0, r.stdout + r.stderr
     assert "no problems found" in r.stdout
@@ -202,8 +204,9 @@ def test_doctor_wrong_password(easd):
 # ----- top -----
 
 
-def test_top_draws_one_screen(easd):
-    c = client(easd, "alice@example.com", "alice-pw", "OPSTOP1")
+def test_top_draws_one_screen(fresh_easd):
+    easd = fresh_easd
+    c = client(easd, "carol@example.com", "carol-pw", "OPSTOP1")
     c.sync_folder(folder_id(c, "Inbox"), "0")
     r = run(easd, "top", "--iterations", "1")
     assert r.returncode == 0, r.stderr
