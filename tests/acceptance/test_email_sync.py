@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import smtplib
 import uuid
+import xml.etree.ElementTree as ET
 from email.message import EmailMessage
 
 import pyactivesync
 import pytest
 import requests
 from pyactivesync import EmailChange
-from wbxml_util import WBXMLReader, WBXMLWriter, wtag
+from wbxml_util import WBXMLReader, WBXMLWriter, lib_decode, lib_encode, wtag
 
 
 def client(easd, user: str, password: str, device: str) -> pyactivesync.Client:
@@ -162,3 +163,77 @@ def test_sync_key_retry_gets_the_same_answer(easd):
         if not r.more_available:
             break
     assert len(seen) == 30
+
+
+def test_a_large_sync_response_is_streamed(easd):
+    """Issue 4: bytes flow at once and then steadily (Android gives up after ~30 s without)."""
+    easd.add_user("gus@example.com", "gus-pw")
+    deliver_many(easd, "gus@example.com", 120, "stream")
+    c = client(easd, "gus@example.com", "gus-pw", "GUSPHONE")
+    pk = c.provision()
+    inbox = folder_id(c, "Inbox")
+    first = c.sync_folder(inbox, "0")
+
+    def post(window: int) -> requests.Response:
+        return requests.post(
+            f"{easd.eas_url}?Cmd=Sync&User=gus@example.com&DeviceId=GUSPHONE&DeviceType=Test",
+            data=sync_body(inbox, first.sync_key, window),
+            headers={"MS-ASProtocolVersion": "16.1", "Content-Type": "application/vnd.ms-sync.wbxml", "X-MS-PolicyKey": pk},
+            auth=("gus@example.com", "gus-pw"),
+            timeout=30,
+            stream=True,
+        )
+
+    r = post(100)
+    assert r.status_code == 200
+    assert r.headers.get("Transfer-Encoding") == "chunked" and "Content-Length" not in r.headers
+    chunks = list(r.raw.read_chunked())
+    # The WBXML header and <Sync> come before any item is rendered, then batches of items.
+    assert chunks[0] == b"\x03\x01\x6a\x00\x45"
+    assert len(chunks) > 6
+    from pyactivesync._wbxml import find, find_all, text_of  # noqa: PLC0415
+
+    nodes = WBXMLReader(b"".join(chunks)).parse()
+    assert text_of(find(nodes, "AirSync.Status")) == "1"
+    ids = [text_of(find(ch, "AirSync.ServerId")) for _, _, ch in find_all(nodes, "AirSync.Add")]
+    assert len(ids) == 100 and len(set(ids)) == 100
+    assert find(nodes, "AirSync.MoreAvailable") is not None
+
+    # The same request again (its answer "lost"): a small answer goes out whole.
+    small = post(5)
+    assert small.status_code == 200 and small.headers.get("Content-Length")
+
+
+def test_body_part_preference_gives_the_new_part_of_a_reply(easd):
+    """MS-ASAIRS 2.2.2.10/2.2.2.11 (14.1+): BodyPart holds the reply without the quoted thread."""
+    easd.add_user("bodypart@example.com", "bp-pw")
+    m = EmailMessage()
+    m["From"] = "Bob <bob@example.net>"
+    m["To"] = "bodypart@example.com"
+    m["Subject"] = "Re: Plans"
+    m.set_content("Friday works.\n\nOn Tue, Ann wrote:\n> Shall we meet on Friday?\n")
+    m.add_alternative("<html><body><p>Friday works.</p><blockquote>Shall we meet on Friday?</blockquote></body></html>", subtype="html")
+    with smtplib.LMTP("127.0.0.1", easd.lmtp_port) as lmtp:
+        assert lmtp.send_message(m, to_addrs=["bodypart@example.com"]) == {}
+    c = client(easd, "bodypart@example.com", "bp-pw", "BPPHONE")
+    pk = c.provision()
+    inbox = folder_id(c, "Inbox")
+    first = c.sync_folder(inbox, "0")
+    def sync_with_part(part_type: str):
+        xml = f"""<Sync xmlns="AirSync:" xmlns:B="AirSyncBase:"><Collections><Collection>
+<SyncKey>{first.sync_key}</SyncKey><CollectionId>{inbox}</CollectionId><WindowSize>10</WindowSize>
+<Options><B:BodyPreference><B:Type>2</B:Type></B:BodyPreference>
+<B:BodyPartPreference><B:Type>{part_type}</B:Type></B:BodyPartPreference></Options>
+</Collection></Collections></Sync>"""
+        return lib_decode(raw_sync(easd, "bodypart@example.com", "bp-pw", "BPPHONE", pk, lib_encode(xml)))
+
+    root = sync_with_part("2")
+    assert root.find(".//Collection/Status").text == "1"
+    part = root.find(".//BodyPart")
+    assert part is not None, ET.tostring(root)
+    assert part.find("Status").text == "1"
+    data = part.find("Data").text
+    assert "Friday works." in data and "Shall we meet" not in data
+    assert "Shall we meet" in root.find(".//Body/Data").text
+    # Only HTML is a body part type: another gets Status 164.
+    assert sync_with_part("1").find(".//Collection/Status").text == "164"

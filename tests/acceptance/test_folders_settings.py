@@ -4,20 +4,17 @@ for the elements pyactivesync's code pages lack (UserInformation, ValidateCert, 
 from __future__ import annotations
 
 import base64
-import re
 import sqlite3
 import ssl
-import subprocess
-import tempfile
 import threading
 import time
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pyactivesync
 import pytest
 from pyactivesync import OofState, StatusError
 from pyactivesync._wbxml import WBXMLReader, WBXMLWriter, find, find_all, text_of, wtag
+from wbxml_util import DOCTYPE, lib_decode, lib_encode  # noqa: F401
 
 # Spec folder types (MS-ASCMD 2.2.3.186.3). pyactivesync's FolderType enum is shifted by one
 # from 12 on (its USER_GENERIC is 12, the spec's "user-created mail folder"), so raw numbers.
@@ -80,32 +77,6 @@ def update(c, key, sid, parent, name) -> dict:
 
 def delete(c, key, sid) -> dict:
     return answer(c, "FolderDelete", fh("FolderDelete", t("SyncKey", key), t("ServerId", sid)))
-
-
-# ----- libwbxml as the codec for what pyactivesync can't write or name ---------------------
-
-DOCTYPE = '<?xml version="1.0"?>\n<!DOCTYPE ActiveSync PUBLIC "-//MICROSOFT//DTD ActiveSync//EN" "http://www.microsoft.com/">\n'
-
-
-def lib_encode(xml: str) -> bytes:
-    with tempfile.TemporaryDirectory() as d:
-        src, out = Path(d) / "in.xml", Path(d) / "out.wbxml"
-        src.write_text(DOCTYPE + xml)
-        subprocess.run(["xml2wbxml", "-a", "-n", "-v", "1.3", "-o", str(out), str(src)], check=True, capture_output=True)
-        return out.read_bytes()
-
-
-def lib_decode(wbxml: bytes) -> ET.Element:
-    """The response as an element tree, namespaces dropped (tags are libwbxml's names)."""
-    with tempfile.TemporaryDirectory() as d:
-        src, out = Path(d) / "in.wbxml", Path(d) / "out.xml"
-        src.write_bytes(wbxml)
-        subprocess.run(["wbxml2xml", "-m", "0", "-l", "ACTIVESYNC", "-o", str(out), str(src)], check=True, capture_output=True)
-        text = re.sub(r"<!DOCTYPE[^>]*>", "", out.read_text())
-    root = ET.fromstring(text)
-    for e in root.iter():
-        e.tag = e.tag.split("}")[-1]
-    return root
 
 
 # ----- folders -----------------------------------------------------------------------------

@@ -8,7 +8,7 @@
 //! mailbox, 14 for an item that can't be converted. Another user's ServerId is not found
 //! (the store is scoped by account, invariant 7).
 
-use crate::content::email::{self, parse_file_reference};
+use crate::content::email::{self, parse_file_reference, BodyOptions};
 use crate::sync::folder_class;
 use crate::{Engine, EngineError};
 use easd_protocol::commands::item_operations::{
@@ -16,7 +16,7 @@ use easd_protocol::commands::item_operations::{
     FetchProperties, FetchResponse, FetchTarget, ItemOperation, MoveConversation,
     MoveConversationResponse, OperationResponse, STORE_MAILBOX,
 };
-use easd_protocol::items::airsyncbase::{BodyPreference, BodyType};
+use easd_protocol::items::airsyncbase::BodyType;
 use easd_protocol::status::ItemOperationsStatus;
 use easd_protocol::values::MimeSupport;
 use easd_protocol::{CommonStatus, ProtocolVersion};
@@ -189,7 +189,7 @@ fn fetch_item(
 
 /// The body preferences with MIMESupport applied (MS-ASCMD 2.2.3.105.1): 0 never sends
 /// MIME, 1 only for S/MIME messages, 2 (or absent) as the BodyPreference asks.
-fn fetch_preferences(options: &FetchOptions, item: &Item) -> Vec<BodyPreference> {
+fn fetch_preferences(options: &FetchOptions, item: &Item) -> BodyOptions {
     let smime = item
         .fields
         .message_class
@@ -200,12 +200,15 @@ fn fetch_preferences(options: &FetchOptions, item: &Item) -> Vec<BodyPreference>
         Some(MimeSupport::SmimeOnly) => smime,
         _ => true,
     };
-    options
-        .body_preferences
-        .iter()
-        .filter(|p| mime_allowed || p.body_type != BodyType::Mime)
-        .cloned()
-        .collect()
+    BodyOptions {
+        body: options
+            .body_preferences
+            .iter()
+            .filter(|p| mime_allowed || p.body_type != BodyType::Mime)
+            .cloned()
+            .collect(),
+        body_part: options.body_part_preferences.clone(),
+    }
 }
 
 /// Schema (2.2.3.158.1): only the properties it names are returned.

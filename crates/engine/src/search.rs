@@ -366,7 +366,7 @@ fn search_mailbox(
     let hits = scan(store, account, &folders, &pred)?;
     let (page_hits, range) = page(&hits, request.options.range.unwrap_or(DEFAULT_RANGE));
     let by_id: HashMap<FolderId, Folder> = folders.into_iter().map(|f| (f.id, f)).collect();
-    let prefs = search_prefs(&request.options.body_preferences);
+    let prefs = email::BodyOptions::body(search_prefs(&request.options.body_preferences));
     let results = load_page(store, account, &page_hits, &by_id)?
         .into_iter()
         .map(|(full, folder)| SearchResult {

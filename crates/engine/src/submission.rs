@@ -988,7 +988,6 @@ fn insert_before_body_end(html: &str, block: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use easd_store::{Item, ItemFields, ItemId, Modseq};
 
     fn alice() -> Account {
         Account {
@@ -1087,20 +1086,7 @@ mod tests {
     }
 
     fn original(raw: &str) -> FullItem {
-        let fields = fields_from_mime(raw.as_bytes(), 1_700_000_000).unwrap();
-        FullItem {
-            item: Item {
-                id: ItemId(7),
-                account: AccountId(1),
-                folder: easd_store::FolderId(2),
-                server_id: "2:7".into(),
-                class: ItemClass::Email,
-                modseq: Modseq(1),
-                created_modseq: Modseq(1),
-                fields: ItemFields { ..fields },
-            },
-            content: raw.as_bytes().to_vec(),
-        }
+        crate::content::mail::full_item_from_mime(raw)
     }
 
     const ORIGINAL: &str = "From: Bob <bob@example.com>\r\nTo: alice@example.com\r\nSubject: Plans\r\n\

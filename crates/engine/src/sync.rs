@@ -10,16 +10,16 @@
 //! - the initial contents are sent (newest first, in windows) before any Change or Delete
 //!   (invariant 3).
 
-use crate::content::email;
+use crate::content::email::{self, BodyOptions};
 use crate::folders::parse_sync_key;
 use crate::{Engine, EngineError};
 use easd_protocol::commands::sync::{
     ClientCommand, ClientCommandResponse, FilterType, ServerCommand, SyncCollectionRequest,
     SyncCollectionResponse, SyncOptions, SyncStatus,
 };
-use easd_protocol::items::airsyncbase::BodyPreference;
+use easd_protocol::items::airsyncbase::{BodyPreference, BodyType};
 use easd_protocol::items::email::EmailChange;
-use easd_protocol::ProtocolVersion;
+use easd_protocol::{CommonStatus, ProtocolVersion};
 use easd_store::{
     folder_type, Folder, ItemChange, ItemId, ItemSummary, Partnership, PartnershipId, Store,
 };
@@ -206,6 +206,61 @@ fn response(
     }
 }
 
+/// An item of a collection's answer, still to be read and rendered.
+#[derive(Debug, Clone)]
+struct PendingItem {
+    id: ItemId,
+    server_id: String,
+    add: bool,
+}
+
+/// One collection's answer with its items still to render. The state behind the new sync key
+/// is already saved (with what the answer will hold), so a large answer can be rendered and
+/// written item by item: if the client never gets it whole, it resends the key and gets the
+/// same answer again (invariant 2).
+pub struct CollectionPlan {
+    /// The answer without its item commands.
+    pub response: SyncCollectionResponse,
+    account: easd_store::AccountId,
+    items: Vec<PendingItem>,
+    /// Delete and SoftDelete, written after the items.
+    removals: Vec<ServerCommand>,
+    body: BodyOptions,
+    version: ProtocolVersion,
+}
+
+impl CollectionPlan {
+    fn without_items(
+        response: SyncCollectionResponse,
+        account: easd_store::AccountId,
+        version: ProtocolVersion,
+    ) -> Self {
+        CollectionPlan {
+            response,
+            account,
+            items: Vec::new(),
+            removals: Vec::new(),
+            body: BodyOptions::default(),
+            version,
+        }
+    }
+
+    /// The number of item commands the answer will hold.
+    pub fn command_count(&self) -> usize {
+        self.items.len() + self.removals.len()
+    }
+
+    /// Items still to read and render.
+    pub fn pending_items(&self) -> usize {
+        self.items.len()
+    }
+
+    /// The Delete and SoftDelete commands, which follow the items.
+    pub fn removals(&self) -> &[ServerCommand] {
+        &self.removals
+    }
+}
+
 impl Engine {
     /// Runs one collection of a Sync request. Client mistakes come back as statuses.
     pub async fn sync_collection(
@@ -214,12 +269,33 @@ impl Engine {
         request: SyncCollectionRequest,
         ctx: SyncContext,
     ) -> Result<SyncCollectionResponse, EngineError> {
+        let plan = self.plan_collection(partnership, request, ctx).await?;
+        let count = plan.pending_items();
+        let mut commands = self.render_items(&plan, 0..count).await?;
+        let CollectionPlan {
+            mut response,
+            removals,
+            ..
+        } = plan;
+        commands.extend(removals);
+        response.commands = commands;
+        Ok(response)
+    }
+
+    /// Applies the client's commands of one collection, decides what the answer sends and
+    /// saves the state behind its sync key; the items are rendered by `render_items`.
+    pub async fn plan_collection(
+        &self,
+        partnership: &Partnership,
+        request: SyncCollectionRequest,
+        ctx: SyncContext,
+    ) -> Result<CollectionPlan, EngineError> {
         let pid = partnership.id;
         let account = partnership.account;
         let (result, touched) = self
             .blocking(move |store| {
                 let mut touched = Vec::new();
-                let r = sync_blocking(store, account, pid, &request, &ctx, &mut touched)?;
+                let r = plan_blocking(store, account, pid, &request, &ctx, &mut touched)?;
                 Ok((r, touched))
             })
             .await?;
@@ -229,27 +305,71 @@ impl Engine {
         }
         Ok(result)
     }
+
+    /// Reads and renders the plan's items in `range` as Add and Change commands. An item
+    /// deleted since the plan is left out (the device's next Sync gets its Delete).
+    pub async fn render_items(
+        &self,
+        plan: &CollectionPlan,
+        range: std::ops::Range<usize>,
+    ) -> Result<Vec<ServerCommand>, EngineError> {
+        let items = plan.items.get(range).unwrap_or_default().to_vec();
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        let account = plan.account;
+        let body = plan.body.clone();
+        let version = plan.version;
+        self.blocking(move |store| {
+            let ids: Vec<ItemId> = items.iter().map(|it| it.id).collect();
+            let full = store.items_full(account, &ids)?;
+            let by_id: HashMap<ItemId, &easd_store::FullItem> =
+                full.iter().map(|f| (f.item.id, f)).collect();
+            Ok(items
+                .iter()
+                .filter_map(|it| {
+                    let f = by_id.get(&it.id)?;
+                    let application_data = render_item(f, &body, version);
+                    let server_id = it.server_id.clone();
+                    Some(if it.add {
+                        ServerCommand::Add {
+                            server_id,
+                            application_data,
+                        }
+                    } else {
+                        ServerCommand::Change {
+                            server_id,
+                            application_data,
+                        }
+                    })
+                })
+                .collect())
+        })
+        .await
+    }
 }
 
-fn sync_blocking(
+fn plan_blocking(
     store: &dyn Store,
     account: easd_store::AccountId,
     pid: PartnershipId,
     request: &SyncCollectionRequest,
     ctx: &SyncContext,
     touched: &mut Vec<i64>,
-) -> Result<SyncCollectionResponse, EngineError> {
+) -> Result<CollectionPlan, EngineError> {
+    let answer = |sync_key: String, status| {
+        CollectionPlan::without_items(response(request, sync_key, status), account, ctx.version)
+    };
     let collection = request.collection_id.as_str();
     let Some(folder) = store.folder_by_server_id(account, collection)? else {
         // MS-ASCMD 2.2.3.177.17: an unknown collection means the client's hierarchy is stale.
-        return Ok(response(
-            request,
+        return Ok(answer(
             request.sync_key.clone(),
             SyncStatus::FolderHierarchyChanged,
         ));
     };
     let Some(key) = parse_sync_key(&request.sync_key) else {
-        return Ok(response(request, "0".into(), SyncStatus::InvalidSyncKey));
+        return Ok(answer("0".into(), SyncStatus::InvalidSyncKey));
     };
     if key == 0 {
         // A new start: forget what the device had. The first response carries no items.
@@ -259,7 +379,7 @@ fn sync_blocking(
             ..Default::default()
         };
         state.save(store, pid, collection, 1)?;
-        return Ok(response(request, "1".into(), SyncStatus::Success));
+        return Ok(answer("1".into(), SyncStatus::Success));
     }
     let Some(mut state) = CollectionState::load(store, pid, collection, key)? else {
         tracing::info!(
@@ -268,7 +388,7 @@ fn sync_blocking(
             key,
             "Sync key unknown: the client must resync"
         );
-        return Ok(response(request, "0".into(), SyncStatus::InvalidSyncKey));
+        return Ok(answer("0".into(), SyncStatus::InvalidSyncKey));
     };
     // When the state after this key exists, the client lost our last answer: the Adds it
     // sends again were already made.
@@ -290,7 +410,22 @@ fn sync_blocking(
         .options_for(Some(folder_class(folder.folder_type)))
         .cloned()
         .unwrap_or_default();
-    let mut out = response(request, String::new(), SyncStatus::Success);
+    // MS-ASAIRS 2.2.2.41.3: HTML is the only body part type.
+    if options
+        .body_part_preferences
+        .iter()
+        .any(|p| p.body_type != BodyType::Html)
+    {
+        return Ok(answer(
+            request.sync_key.clone(),
+            SyncStatus::Common(CommonStatus::BodyPartPreferenceTypeNotSupported),
+        ));
+    }
+    let mut plan = answer(String::new(), SyncStatus::Success);
+    plan.body = BodyOptions {
+        body: options.body_preferences.clone(),
+        body_part: options.body_part_preferences.clone(),
+    };
     for command in &request.commands {
         let r = apply_client_command(
             store,
@@ -305,7 +440,7 @@ fn sync_blocking(
             touched,
         )?;
         if let Some(r) = r {
-            out.responses.push(r);
+            plan.response.responses.push(r);
         }
     }
 
@@ -326,52 +461,31 @@ fn sync_blocking(
             deferred,
         } = diff(&state, &listing.items, cutoff);
         let total = adds.len() + changes.len() + removals.len();
-        out.more_available = total > window || deferred > 0;
-        let mut budget = window;
-        let take_adds: Vec<_> = adds.into_iter().take(budget).collect();
-        budget -= take_adds.len();
-        let take_changes: Vec<_> = changes.into_iter().take(budget).collect();
-        budget -= take_changes.len();
-        let take_removals: Vec<_> = removals.into_iter().take(budget).collect();
-
-        let ids: Vec<ItemId> = take_adds
-            .iter()
-            .chain(take_changes.iter())
-            .map(|it| it.id)
-            .collect();
-        let full = store.items_full(account, &ids)?;
-        let by_id: HashMap<ItemId, &easd_store::FullItem> =
-            full.iter().map(|f| (f.item.id, f)).collect();
-        let prefs = &options.body_preferences;
-        for (it, is_add) in take_adds
+        plan.response.more_available = total > window || deferred > 0;
+        let take_adds = adds.len().min(window);
+        let take_changes = changes.len().min(window - take_adds);
+        let take_removals = removals.len().min(window - take_adds - take_changes);
+        for (it, add) in adds[..take_adds]
             .iter()
             .map(|i| (i, true))
-            .chain(take_changes.iter().map(|i| (i, false)))
+            .chain(changes[..take_changes].iter().map(|i| (i, false)))
         {
-            // An item deleted between the listing and the read is reported next time.
-            let Some(f) = by_id.get(&it.id) else { continue };
-            let data = render_item(f, prefs, ctx.version);
-            state.known.insert(it.server_id.clone(), f.item.modseq.0);
-            out.commands.push(if is_add {
-                ServerCommand::Add {
-                    server_id: it.server_id.clone(),
-                    application_data: data,
-                }
-            } else {
-                ServerCommand::Change {
-                    server_id: it.server_id.clone(),
-                    application_data: data,
-                }
+            // The modseq of the listing: a change made after it is sent as a Change next time.
+            state.known.insert(it.server_id.clone(), it.modseq.0);
+            plan.items.push(PendingItem {
+                id: it.id,
+                server_id: it.server_id.clone(),
+                add,
             });
         }
-        for r in take_removals {
+        for r in removals.into_iter().take(take_removals) {
             state.known.remove(r.server_id());
-            out.commands.push(r);
+            plan.removals.push(r);
         }
-        if !state.initial_done && !out.more_available {
+        if !state.initial_done && !plan.response.more_available {
             state.initial_done = true;
         }
-        unchanged &= out.commands.is_empty();
+        unchanged &= plan.command_count() == 0;
     }
     state.snapshot = listing.modseq.0.max(state.snapshot);
     if unchanged && !replayed_adds.is_empty() {
@@ -388,16 +502,16 @@ fn sync_blocking(
         state.client_adds = answered_adds;
         state.save(store, pid, collection, key)?;
     }
-    out.sync_key = new_key.to_string();
-    Ok(out)
+    plan.response.sync_key = new_key.to_string();
+    Ok(plan)
 }
 
 fn render_item(
     item: &easd_store::FullItem,
-    prefs: &[BodyPreference],
+    body: &BodyOptions,
     version: ProtocolVersion,
 ) -> easd_wbxml::Element {
-    email::render(item, prefs, version).to_application_data(version)
+    email::render(item, body, version).to_application_data(version)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -564,15 +678,17 @@ fn apply_client_command(
                 }));
             };
             // A Fetch asks for the whole item: the preferences without truncation.
-            let prefs: Vec<BodyPreference> = options
-                .body_preferences
-                .iter()
-                .map(|p| BodyPreference {
-                    truncation_size: None,
-                    all_or_none: false,
-                    ..p.clone()
-                })
-                .collect();
+            let prefs = BodyOptions::body(
+                options
+                    .body_preferences
+                    .iter()
+                    .map(|p| BodyPreference {
+                        truncation_size: None,
+                        all_or_none: false,
+                        ..p.clone()
+                    })
+                    .collect(),
+            );
             Some(ClientCommandResponse::Fetch {
                 server_id: server_id.clone(),
                 status: SyncStatus::Success,

@@ -105,20 +105,9 @@ impl Capture {
         })
     }
 
-    /// Stores the entry with the response.
-    pub(crate) async fn finish(mut self, response: &CommandResponse) {
-        let (status, xml) = match response {
-            CommandResponse::Wbxml(e) => (200, cut(easd_wbxml::xml::to_xml(e))),
-            CommandResponse::Bytes {
-                content_type,
-                bytes,
-            } => (
-                200,
-                format!("<!-- {} bytes of {content_type} -->", bytes.len()),
-            ),
-            CommandResponse::Empty => (200, String::new()),
-            CommandResponse::Status(s, m) => (s.as_u16(), format!("<!-- {m} -->")),
-        };
+    /// Stores the entry with the response's `summary`.
+    pub(crate) async fn finish(mut self, summary: ResponseSummary) {
+        let ResponseSummary { status, xml } = summary;
         self.entry.response_xml = xml;
         self.entry.meta["status"] = serde_json::json!(status);
         self.entry.meta["duration_ms"] =
@@ -132,5 +121,31 @@ impl Capture {
         {
             tracing::warn!(error = %e, "device log entry not stored");
         }
+    }
+}
+
+/// What the log keeps of a response: its HTTP status and its body as XML. Made before the
+/// entry is stored (a streamed body can't be held across that).
+pub(crate) struct ResponseSummary {
+    status: u16,
+    xml: String,
+}
+
+impl ResponseSummary {
+    pub(crate) fn of(response: &CommandResponse) -> Self {
+        let (status, xml) = match response {
+            CommandResponse::Wbxml(e) => (200, cut(easd_wbxml::xml::to_xml(e))),
+            CommandResponse::Bytes {
+                content_type,
+                bytes,
+            } => (
+                200,
+                format!("<!-- {} bytes of {content_type} -->", bytes.len()),
+            ),
+            CommandResponse::Stream(_) => (200, "<!-- streamed -->".to_owned()),
+            CommandResponse::Empty => (200, String::new()),
+            CommandResponse::Status(s, m) => (s.as_u16(), format!("<!-- {m} -->")),
+        };
+        ResponseSummary { status, xml }
     }
 }

@@ -147,8 +147,10 @@ async fn handle(
             .get("MS-ASAcceptMultiPart")
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.eq_ignore_ascii_case("t")),
+        may_stream: true,
     };
     // Mailbox logging per device, when enabled (crate::device_log).
+    let mut request = request;
     let capture = crate::device_log::Capture::start(
         app,
         request.account.id,
@@ -159,12 +161,14 @@ async fn handle(
         &body,
     )
     .await;
+    request.may_stream = capture.is_none();
     // Boxed in a statement of its own: a parked Ping lives in this future, and inline (or as
     // a temporary of the awaiting statement) the command's future is stored twice over.
     let dispatch = Box::pin(commands::dispatch(request, body, record));
     let response = dispatch.await;
     if let Some(capture) = capture {
-        capture.finish(&response).await;
+        let summary = crate::device_log::ResponseSummary::of(&response);
+        capture.finish(summary).await;
     }
     into_http(response, version)
 }
@@ -286,6 +290,14 @@ fn into_http(response: CommandResponse, version: ProtocolVersion) -> Response {
     };
     let mut response = match response {
         CommandResponse::Wbxml(element) => wbxml(easd_wbxml::encode(&element)),
+        CommandResponse::Stream(body) => {
+            let mut r = Response::new(body);
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/vnd.ms-sync.wbxml"),
+            );
+            r
+        }
         CommandResponse::Bytes {
             content_type,
             bytes,

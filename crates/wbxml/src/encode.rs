@@ -308,6 +308,15 @@ impl Writer<Vec<u8>> {
     pub fn is_empty(&self) -> bool {
         self.len() <= HEADER.len()
     }
+
+    /// Takes the bytes that are final so far, leaving the document open: a response streamed
+    /// in chunks sends each as it comes (the concatenation is the whole document). A started
+    /// element whose content bit is not known yet stays behind until its next byte is written.
+    pub fn take_written(&mut self) -> Vec<u8> {
+        let mut out = std::mem::take(&mut self.out);
+        out.append(&mut self.buf);
+        out
+    }
 }
 
 /// mb_u_int32, WBXML 1.3 section 5.1: 7-bit groups, most significant first.

@@ -54,18 +54,31 @@ fn merge_adjacent_text(e: &Element) -> Element {
 
 /// The same document through the streaming API, event by event.
 fn stream(e: &Element, w: &mut Writer<Vec<u8>>) {
+    stream_chunked(e, w, &mut None);
+}
+
+/// `stream`, taking the written bytes after every event into `chunks` when it is given
+/// (what a streamed HTTP response does).
+fn stream_chunked(e: &Element, w: &mut Writer<Vec<u8>>, chunks: &mut Option<Vec<u8>>) {
+    fn take(w: &mut Writer<Vec<u8>>, chunks: &mut Option<Vec<u8>>) {
+        if let Some(out) = chunks.as_mut() {
+            out.extend(w.take_written());
+        }
+    }
     w.start(e.tag).unwrap();
+    take(w, chunks);
     for c in &e.children {
         match c {
             Node::Element(c) if c.children.is_empty() => w.empty(c.tag).unwrap(),
             Node::Element(c) => match c.children.as_slice() {
                 [Node::Text(t)] => w.text_element(c.tag, t).unwrap(),
                 [Node::Opaque(b)] => w.opaque_element(c.tag, b).unwrap(),
-                _ => stream(c, w),
+                _ => stream_chunked(c, w, chunks),
             },
             Node::Text(t) => w.text(t).unwrap(),
             Node::Opaque(b) => w.opaque(b).unwrap(),
         }
+        take(w, chunks);
     }
     w.end().unwrap();
 }
@@ -92,6 +105,16 @@ proptest! {
         let mut w = Writer::new(Vec::new());
         stream(&tree, &mut w);
         prop_assert_eq!(w.finish().unwrap(), encode(&tree));
+    }
+
+    #[test]
+    fn taken_chunks_make_the_document(tree in element()) {
+        let mut w = Writer::new(Vec::new());
+        let mut chunks = Some(Vec::new());
+        stream_chunked(&tree, &mut w, &mut chunks);
+        let mut all = chunks.unwrap();
+        all.extend(w.finish().unwrap());
+        prop_assert_eq!(all, encode(&tree));
     }
 
     #[test]

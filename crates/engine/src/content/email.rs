@@ -2,7 +2,8 @@
 //! (MS-ASEMAIL) with the body the client asked for (MS-ASAIRS BodyPreference).
 
 use easd_protocol::items::airsyncbase::{
-    Attachment, AttachmentMethod, Body, BodyData, BodyPreference, BodyType,
+    Attachment, AttachmentMethod, Body, BodyData, BodyPart, BodyPartPreference, BodyPartStatus,
+    BodyPreference, BodyType,
 };
 use easd_protocol::items::email::{Email, Flag, FlagStatus, Importance};
 use easd_protocol::ProtocolVersion;
@@ -90,6 +91,104 @@ fn choose_body(
     Some(body)
 }
 
+/// The part of a message that is new in its conversation, as HTML (MS-ASAIRS 2.2.2.10: Type
+/// 2 is the only body part type): the body without the quoted earlier messages.
+fn body_part(message: Option<&mail_parser::Message<'_>>, pref: &BodyPartPreference) -> BodyPart {
+    let full = match message {
+        Some(m) if has_real_html(m) => {
+            let html = m.body_html(0).map(|h| h.into_owned()).unwrap_or_default();
+            html_before_quote(&html).to_owned()
+        }
+        _ => plain_to_html(&plain_before_quote(&plain_text(message))),
+    };
+    let size = u32::try_from(full.len()).unwrap_or(u32::MAX);
+    let preview = pref.preview.filter(|n| *n > 0).map(|n| {
+        let text = plain_text(message);
+        let words = plain_before_quote(&text)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        truncate_chars(&words, n as usize)
+    });
+    let (truncated, data) = match pref.truncation_size {
+        Some(limit) if (limit as usize) < full.len() => (
+            Some(true),
+            (!pref.all_or_none).then(|| BodyData::Text(truncate_bytes(&full, limit as usize))),
+        ),
+        _ => (None, Some(BodyData::Text(full))),
+    };
+    BodyPart {
+        status: BodyPartStatus::Success,
+        body_type: BodyType::Html,
+        estimated_data_size: size,
+        truncated,
+        data,
+        preview,
+    }
+}
+
+/// HTML up to where the quoted conversation starts (the reply markers mail clients write).
+fn html_before_quote(html: &str) -> &str {
+    const MARKERS: [&str; 5] = [
+        "<blockquote",
+        "<div class=\"gmail_quote",
+        "<div id=\"divrplyfwdmsg",
+        "<div id=\"appendonsend",
+        "<div class=\"moz-cite-prefix",
+    ];
+    let lower = html.to_ascii_lowercase();
+    let cut = MARKERS
+        .iter()
+        .filter_map(|m| lower.find(m))
+        .min()
+        .unwrap_or(html.len());
+    &html[..cut]
+}
+
+/// Plain text up to the quoted conversation: "> " lines, an "-----Original Message-----"
+/// divider, and the "On ... wrote:" line before them.
+fn plain_before_quote(text: &str) -> String {
+    let mut kept: Vec<&str> = Vec::new();
+    for line in text.lines() {
+        let t = line.trim_start();
+        if t.starts_with('>') || t.starts_with("-----Original Message-----") {
+            break;
+        }
+        kept.push(line);
+    }
+    while kept.last().is_some_and(|l| l.trim().is_empty()) {
+        kept.pop();
+    }
+    if kept
+        .last()
+        .is_some_and(|l| l.trim_end().ends_with("wrote:"))
+    {
+        kept.pop();
+    }
+    kept.join("\n")
+}
+
+fn plain_to_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 32);
+    out.push_str("<html><body>");
+    for (i, line) in text.lines().enumerate() {
+        if i > 0 {
+            out.push_str("<br>");
+        }
+        for c in line.chars() {
+            match c {
+                '<' => out.push_str("&lt;"),
+                '>' => out.push_str("&gt;"),
+                '&' => out.push_str("&amp;"),
+                '"' => out.push_str("&quot;"),
+                c => out.push(c),
+            }
+        }
+    }
+    out.push_str("</body></html>");
+    out
+}
+
 /// mail-parser synthesises an HTML body from plain text; only a real text/html part counts.
 fn has_real_html(m: &mail_parser::Message<'_>) -> bool {
     m.html_bodies().any(|p| {
@@ -129,8 +228,26 @@ fn truncate_chars(s: &str, n: usize) -> String {
     s.chars().take(n).collect()
 }
 
+/// What the client asked of the body: BodyPreference, and BodyPartPreference (14.1+).
+#[derive(Debug, Clone, Default)]
+pub struct BodyOptions {
+    pub body: Vec<BodyPreference>,
+    pub body_part: Vec<BodyPartPreference>,
+}
+
+impl BodyOptions {
+    /// Only body preferences (Search and ItemOperations ask for no body part).
+    pub fn body(body: Vec<BodyPreference>) -> Self {
+        BodyOptions {
+            body,
+            body_part: Vec::new(),
+        }
+    }
+}
+
 /// Renders a stored message as the Email class for `version`.
-pub fn render(item: &FullItem, prefs: &[BodyPreference], version: ProtocolVersion) -> Email {
+pub fn render(item: &FullItem, options: &BodyOptions, version: ProtocolVersion) -> Email {
+    let prefs = options.body.as_slice();
     let fields = &item.item.fields;
     let message = MessageParser::default().parse(&item.content);
     let attachments = message
@@ -178,6 +295,16 @@ pub fn render(item: &FullItem, prefs: &[BodyPreference], version: ProtocolVersio
         read: Some(fields.read),
         attachments,
         body: choose_body(message.as_ref(), &item.content, prefs),
+        // MS-ASAIRS 2.2.2.10: the BodyPart is sent from 14.1 when the client asked for it.
+        body_part: if version >= ProtocolVersion::V14_1 {
+            options
+                .body_part
+                .iter()
+                .find(|p| p.body_type == BodyType::Html)
+                .map(|p| body_part(message.as_ref(), p))
+        } else {
+            None
+        },
         message_class: Some(fields.message_class.clone()),
         internet_cpid: Some("65001".into()),
         flag: Some(
@@ -204,5 +331,98 @@ pub fn render(item: &FullItem, prefs: &[BodyPreference], version: ProtocolVersio
             None
         },
         ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::content::mail::full_item_from_mime;
+
+    const REPLY_HTML: &str = "From: Bob <bob@example.com>\r\nTo: alice@example.com\r\n\
+Subject: Re: Plans\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n\
+<html><body><p>Friday works.</p><blockquote><p>Shall we meet on Friday?</p></blockquote>\
+</body></html>\r\n";
+
+    const REPLY_PLAIN: &str = "From: Bob <bob@example.com>\r\nTo: alice@example.com\r\n\
+Subject: Re: Plans\r\nContent-Type: text/plain\r\n\r\nFriday works.\r\nBob & co\r\n\r\n\
+On Tue, Alice wrote:\r\n> Shall we meet on Friday?\r\n";
+
+    fn options(pref: BodyPartPreference) -> BodyOptions {
+        BodyOptions {
+            body: vec![BodyPreference::new(BodyType::Html)],
+            body_part: vec![pref],
+        }
+    }
+
+    fn part_text(part: &BodyPart) -> &str {
+        match part.data.as_ref() {
+            Some(BodyData::Text(t)) => t,
+            other => panic!("no text data: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn body_part_is_the_new_html_without_the_quote() {
+        let item = full_item_from_mime(REPLY_HTML);
+        let pref = BodyPartPreference::new(BodyType::Html);
+        let email = render(&item, &options(pref), ProtocolVersion::V16_1);
+        let part = email.body_part.expect("a body part at 16.1");
+        assert_eq!(part.status, BodyPartStatus::Success);
+        assert_eq!(part.body_type, BodyType::Html);
+        let text = part_text(&part);
+        assert!(text.contains("Friday works."), "{text}");
+        assert!(!text.contains("Shall we meet"), "{text}");
+        assert_eq!(part.estimated_data_size as usize, text.len());
+        // The Body itself still carries the whole conversation.
+        let body = email.body.unwrap();
+        assert!(matches!(body.data, Some(BodyData::Text(t)) if t.contains("Shall we meet")));
+    }
+
+    #[test]
+    fn body_part_of_plain_text_is_escaped_html_and_honours_truncation() {
+        let item = full_item_from_mime(REPLY_PLAIN);
+        let whole = render(
+            &item,
+            &options(BodyPartPreference::new(BodyType::Html)),
+            ProtocolVersion::V14_1,
+        )
+        .body_part
+        .unwrap();
+        let text = part_text(&whole).to_owned();
+        assert_eq!(
+            text,
+            "<html><body>Friday works.<br>Bob &amp; co</body></html>"
+        );
+
+        let mut cut = BodyPartPreference::new(BodyType::Html);
+        cut.truncation_size = Some(10);
+        cut.preview = Some(6);
+        let part = render(&item, &options(cut.clone()), ProtocolVersion::V16_1)
+            .body_part
+            .unwrap();
+        assert_eq!(part.truncated, Some(true));
+        assert_eq!(part_text(&part), &text[..10]);
+        assert_eq!(part.estimated_data_size as usize, text.len());
+        assert_eq!(part.preview.as_deref(), Some("Friday"));
+
+        cut.all_or_none = true;
+        let part = render(&item, &options(cut), ProtocolVersion::V16_1)
+            .body_part
+            .unwrap();
+        assert!(part.data.is_none() && part.truncated == Some(true));
+    }
+
+    #[test]
+    fn no_body_part_before_14_1_or_unasked() {
+        let item = full_item_from_mime(REPLY_HTML);
+        let asked = options(BodyPartPreference::new(BodyType::Html));
+        assert!(render(&item, &asked, ProtocolVersion::V14_0)
+            .body_part
+            .is_none());
+        let unasked = BodyOptions::body(vec![BodyPreference::new(BodyType::Html)]);
+        assert!(render(&item, &unasked, ProtocolVersion::V16_1)
+            .body_part
+            .is_none());
     }
 }

@@ -49,6 +49,26 @@ pub fn display_names(address: Option<&Address<'_>>) -> String {
 
 /// Parses `raw` into the fields the store indexes. `received` is the delivery time (Unix s):
 /// DateReceived is when the mailbox got the message, not the sender's Date header.
+/// A stored message as the store returns it, for tests of what is made from one.
+#[cfg(test)]
+pub(crate) fn full_item_from_mime(raw: &str) -> easd_store::FullItem {
+    use easd_store::{AccountId, FolderId, Item, ItemClass, ItemId, Modseq};
+    let fields = fields_from_mime(raw.as_bytes(), 1_700_000_000).expect("a test message");
+    easd_store::FullItem {
+        item: Item {
+            id: ItemId(7),
+            account: AccountId(1),
+            folder: FolderId(2),
+            server_id: "2:7".into(),
+            class: ItemClass::Email,
+            modseq: Modseq(1),
+            created_modseq: Modseq(1),
+            fields,
+        },
+        content: raw.as_bytes().to_vec(),
+    }
+}
+
 pub fn fields_from_mime(raw: &[u8], received: i64) -> Result<ItemFields, MailError> {
     let message = MessageParser::default()
         .parse(raw)

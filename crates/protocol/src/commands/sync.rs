@@ -679,6 +679,22 @@ impl SyncCollectionResponse {
 
     /// Streams the Collection element (same bytes as its `to_element`).
     pub fn write<W: Write>(&self, w: &mut Writer<W>) -> Result<(), EncodeError> {
+        let commands_follow = !self.commands.is_empty();
+        self.write_open(w, commands_follow)?;
+        for c in &self.commands {
+            c.write(w)?;
+        }
+        Self::write_close(w, commands_follow)
+    }
+
+    /// Writes the Collection up to its commands (those in `self.commands` are not written):
+    /// a streamed response writes its commands one by one after this, then `write_close`.
+    /// With `commands_follow`, the Commands element is left open for them.
+    pub fn write_open<W: Write>(
+        &self,
+        w: &mut Writer<W>,
+        commands_follow: bool,
+    ) -> Result<(), EncodeError> {
         w.start(airsync::COLLECTION)?;
         if let Some(c) = &self.class {
             w.text_element(airsync::CLASS, c)?;
@@ -696,11 +712,18 @@ impl SyncCollectionResponse {
         if self.more_available {
             w.empty(airsync::MORE_AVAILABLE)?;
         }
-        if !self.commands.is_empty() {
+        if commands_follow {
             w.start(airsync::COMMANDS)?;
-            for c in &self.commands {
-                c.write(w)?;
-            }
+        }
+        Ok(())
+    }
+
+    /// Closes what `write_open` opened.
+    pub fn write_close<W: Write>(
+        w: &mut Writer<W>,
+        commands_follow: bool,
+    ) -> Result<(), EncodeError> {
+        if commands_follow {
             w.end()?;
         }
         w.end()

@@ -44,6 +44,8 @@ pub struct EasRequest {
     pub user_agent: String,
     pub content_type: String,
     pub accept_multipart: bool,
+    /// False while the device's requests are logged (the log needs the whole response).
+    pub may_stream: bool,
 }
 
 /// What a command handler sees: the request and the device's partnership.
@@ -85,6 +87,8 @@ pub enum CommandResponse {
         content_type: &'static str,
         bytes: Vec<u8>,
     },
+    /// WBXML written while it is made (a large Sync response).
+    Stream(axum::body::Body),
     /// 200 with no body (MS-ASCMD: e.g. an empty Sync response, a successful SendMail).
     Empty,
     /// An HTTP-level refusal (400 malformed, 403 blocked, 449 re-provision below 14.0...).

@@ -3,17 +3,27 @@
 
 use super::{CommandResponse, Ctx};
 use crate::access_log::AccessRecord;
+use axum::body::{Body, Bytes};
 use easd_engine::ping::{WaitOutcome, WaitRequest};
-use easd_engine::sync::{MergeCached, SyncContext};
-use easd_engine::EngineError;
+use easd_engine::sync::{CollectionPlan, MergeCached, SyncContext};
+use easd_engine::{Engine, EngineError};
 use easd_protocol::commands::sync::{
     SyncCollectionResponse, SyncRequest, SyncResponse, SyncStatus,
 };
-use easd_wbxml::Element;
+use easd_wbxml::{tags::airsync, Element, Writer};
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::mpsc;
 
 /// Most collections in one request (MS-ASCMD 2.2.3.177.17 Status 15 gives the limit).
 const MAX_COLLECTIONS: usize = 1000;
+
+/// A response with this many items or more is streamed (see `stream`); smaller ones go out
+/// whole, with a Content-Length.
+const STREAM_FROM_ITEMS: usize = 50;
+
+/// Items rendered between two chunks of a streamed response.
+const STREAM_BATCH: usize = 16;
 
 pub async fn handle(
     ctx: &Ctx,
@@ -62,24 +72,24 @@ pub async fn handle(
             return Ok(reply(r, record));
         }
     }
-    let run = |request: &SyncRequest| {
+    let plan = |request: &SyncRequest| {
         let request = request.clone();
         async move {
-            let mut collections = Vec::with_capacity(request.collections.len());
+            let mut plans = Vec::with_capacity(request.collections.len());
             for c in request.collections {
                 let sync_ctx = SyncContext {
                     version: ctx.version(),
                     window_size: request.window_size,
                     now: time::OffsetDateTime::now_utc().unix_timestamp(),
                 };
-                collections.push(engine.sync_collection(p, c, sync_ctx).await?);
+                plans.push(engine.plan_collection(p, c, sync_ctx).await?);
             }
-            Ok::<_, EngineError>(collections)
+            Ok::<_, EngineError>(plans)
         }
     };
-    let mut collections = run(&request).await?;
+    let mut plans = plan(&request).await?;
     if let Some(seconds) = wait {
-        if collections.iter().all(is_idle) {
+        if plans.iter().all(is_idle) {
             let ids: Vec<String> = request
                 .collections
                 .iter()
@@ -103,13 +113,25 @@ pub async fn handle(
                 )
                 .await?;
             match outcome {
-                WaitOutcome::Changed(_) => collections = run(&request).await?,
+                WaitOutcome::Changed(_) => plans = plan(&request).await?,
                 // MS-ASCMD 2.2.1.21: nothing changed within the wait → an empty response.
                 _ => return Ok(CommandResponse::Empty),
             }
         }
     }
-    record.eas_status = collections.first().map(|c| c.status.code());
+    record.eas_status = plans.first().map(|c| c.response.status.code());
+    let items: usize = plans.iter().map(CollectionPlan::pending_items).sum();
+    if items >= STREAM_FROM_ITEMS && ctx.request.may_stream {
+        return Ok(CommandResponse::Stream(stream(engine.clone(), plans)));
+    }
+    let mut collections = Vec::with_capacity(plans.len());
+    for plan in plans {
+        let mut commands = engine.render_items(&plan, 0..plan.pending_items()).await?;
+        commands.extend_from_slice(plan.removals());
+        let mut response = plan.response;
+        response.commands = commands;
+        collections.push(response);
+    }
     let response = SyncResponse {
         status: None,
         limit: None,
@@ -119,11 +141,84 @@ pub async fn handle(
 }
 
 /// A collection answer with nothing in it: the key did not move.
-fn is_idle(c: &SyncCollectionResponse) -> bool {
-    c.status == SyncStatus::Success
-        && c.commands.is_empty()
-        && c.responses.is_empty()
-        && !c.more_available
+fn is_idle(c: &CollectionPlan) -> bool {
+    let r = &c.response;
+    r.status == SyncStatus::Success
+        && c.command_count() == 0
+        && r.responses.is_empty()
+        && !r.more_available
+}
+
+/// Writes the response as its items are rendered, a few at a time: the client has bytes at
+/// once and then steadily, however long the whole takes (Android gives up on a response that
+/// sends nothing for about 30 s), and the server never holds the whole answer. The states
+/// behind the new keys are saved; a response cut short is recovered by the client resending
+/// its keys (invariant 2).
+fn stream(engine: Arc<Engine>, plans: Vec<CollectionPlan>) -> Body {
+    let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(2);
+    tokio::spawn(async move {
+        if let Err(e) = write_streamed(&engine, plans, &tx).await {
+            tracing::warn!(error = %e, "streamed Sync response cut short");
+            let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
+        }
+    });
+    Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|chunk| (chunk, rx))
+    }))
+}
+
+#[derive(Debug, thiserror::Error)]
+enum StreamError {
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error("encoding: {0}")]
+    Encode(#[from] easd_wbxml::EncodeError),
+    #[error("the client went away")]
+    Gone,
+}
+
+async fn write_streamed(
+    engine: &Engine,
+    plans: Vec<CollectionPlan>,
+    tx: &mpsc::Sender<Result<Bytes, std::io::Error>>,
+) -> Result<(), StreamError> {
+    let send = |w: &mut Writer<Vec<u8>>| {
+        let chunk = Bytes::from(w.take_written());
+        async move {
+            if chunk.is_empty() {
+                return Ok(());
+            }
+            tx.send(Ok(chunk)).await.map_err(|_| StreamError::Gone)
+        }
+    };
+    let mut w = Writer::new(Vec::new());
+    w.start(airsync::SYNC)?;
+    w.start(airsync::COLLECTIONS)?;
+    // The header and <Sync> at once, before any item is read.
+    send(&mut w).await?;
+    for plan in &plans {
+        let commands_follow = plan.command_count() > 0;
+        plan.response.write_open(&mut w, commands_follow)?;
+        send(&mut w).await?;
+        let count = plan.pending_items();
+        let mut at = 0;
+        while at < count {
+            let end = (at + STREAM_BATCH).min(count);
+            for command in engine.render_items(plan, at..end).await? {
+                command.write(&mut w)?;
+            }
+            send(&mut w).await?;
+            at = end;
+        }
+        for removal in plan.removals() {
+            removal.write(&mut w)?;
+        }
+        SyncCollectionResponse::write_close(&mut w, commands_follow)?;
+    }
+    w.end()?;
+    w.end()?;
+    let rest = Bytes::from(w.finish()?);
+    tx.send(Ok(rest)).await.map_err(|_| StreamError::Gone)
 }
 
 fn reply(response: SyncResponse, record: &mut AccessRecord) -> CommandResponse {
