@@ -5,64 +5,23 @@ use crate::commands::search::{GalProperties, PictureOptions, Range};
 use crate::element::{invalid_value, parse_value, ElementExt};
 use crate::error::ParseError;
 use crate::items::email::Importance;
-use crate::status::CommonStatus;
+use crate::macros::code_enum;
 use easd_wbxml::tags::{airsync, email, email2, find, item_operations};
 use easd_wbxml::{Element, Tag};
-use std::fmt;
 
-/// Status of Find and of its Response (MS-ASCMD 2.2.3.177.2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum FindStatus {
-    /// 1
-    Success,
-    /// 2: the request was invalid (the client's search failed to validate).
-    InvalidRequest,
-    /// 3: FolderSync required (the folder hierarchy is out of date).
-    FolderSyncRequired,
-    /// 4: StartWithRangeZero: the requested range does not begin with 0.
-    StartWithRangeZero,
-    /// A common status code (MS-ASCMD 2.2.2).
-    Common(CommonStatus),
-}
-
-impl FindStatus {
-    pub const fn code(self) -> u16 {
-        match self {
-            FindStatus::Success => 1,
-            FindStatus::InvalidRequest => 2,
-            FindStatus::FolderSyncRequired => 3,
-            FindStatus::StartWithRangeZero => 4,
-            FindStatus::Common(c) => c.code(),
-        }
+code_enum! {
+    /// Status of Find and of its Response (MS-ASCMD 2.2.3.177.2).
+    FindStatus: u16 {
+        /// 1
+        Success = 1,
+        /// 2: the request was invalid (the client's search failed to validate).
+        InvalidRequest = 2,
+        /// 3: FolderSync required (the folder hierarchy is out of date).
+        FolderSyncRequired = 3,
+        /// 4: StartWithRangeZero: the requested range does not begin with 0.
+        StartWithRangeZero = 4,
     }
-
-    pub fn from_code(code: u16) -> Option<Self> {
-        Some(match code {
-            1 => FindStatus::Success,
-            2 => FindStatus::InvalidRequest,
-            3 => FindStatus::FolderSyncRequired,
-            4 => FindStatus::StartWithRangeZero,
-            _ => return CommonStatus::from_code(code).map(FindStatus::Common),
-        })
-    }
-
-    fn parse(e: &Element) -> Result<Self, ParseError> {
-        let code: u16 = parse_value(e)?;
-        FindStatus::from_code(code)
-            .ok_or_else(|| invalid_value(e.tag, &code.to_string(), "unknown Find status"))
-    }
-}
-
-impl From<CommonStatus> for FindStatus {
-    fn from(c: CommonStatus) -> Self {
-        FindStatus::Common(c)
-    }
-}
-
-impl fmt::Display for FindStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.code())
-    }
+    common
 }
 
 /// The Query of a Find (MS-ASCMD 2.2.3.142.1): FreeText, and for a mailbox search the
@@ -370,7 +329,7 @@ impl FindStoreResponse {
     pub fn parse(e: &Element) -> Result<Self, ParseError> {
         Ok(FindStoreResponse {
             store: e.optional_text(item_operations::STORE),
-            status: FindStatus::parse(e.required(find::STATUS)?)?,
+            status: parse_value::<FindStatus>(e.required(find::STATUS)?)?,
             results: e
                 .children_with(find::RESULT)
                 .map(FindResult::parse)
@@ -415,7 +374,7 @@ impl FindResponse {
     pub fn parse(root: &Element) -> Result<Self, ParseError> {
         root.expect_tag(find::FIND)?;
         Ok(FindResponse {
-            status: FindStatus::parse(root.required(find::STATUS)?)?,
+            status: parse_value::<FindStatus>(root.required(find::STATUS)?)?,
             response: root
                 .child(find::RESPONSE)
                 .map(FindStoreResponse::parse)

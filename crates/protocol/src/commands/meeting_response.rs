@@ -5,58 +5,23 @@ use crate::element::{invalid_value, parse_value, ElementExt};
 use crate::error::ParseError;
 use crate::items::airsyncbase::Body;
 use crate::items::email::Importance;
-use crate::status::CommonStatus;
+use crate::macros::code_enum;
 use easd_wbxml::tags::{airsyncbase, email, meeting_response as mr, search};
 use easd_wbxml::Element;
-use std::fmt;
 
-/// Status of one Result (MS-ASCMD 2.2.3.177.9).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum MeetingResponseStatus {
-    /// 1
-    Success,
-    /// 2: the meeting request is invalid (not found, not a meeting request...).
-    InvalidMeetingRequest,
-    /// 3: an error occurred on the server mailbox.
-    MailboxError,
-    /// 4: an error occurred on the server.
-    ServerError,
-    /// A common status code (MS-ASCMD 2.2.2).
-    Common(CommonStatus),
-}
-
-impl MeetingResponseStatus {
-    pub const fn code(self) -> u16 {
-        match self {
-            MeetingResponseStatus::Success => 1,
-            MeetingResponseStatus::InvalidMeetingRequest => 2,
-            MeetingResponseStatus::MailboxError => 3,
-            MeetingResponseStatus::ServerError => 4,
-            MeetingResponseStatus::Common(c) => c.code(),
-        }
+code_enum! {
+    /// Status of one Result (MS-ASCMD 2.2.3.177.9).
+    MeetingResponseStatus: u16 {
+        /// 1
+        Success = 1,
+        /// 2: the meeting request is invalid (not found, not a meeting request...).
+        InvalidMeetingRequest = 2,
+        /// 3: an error occurred on the server mailbox.
+        MailboxError = 3,
+        /// 4: an error occurred on the server.
+        ServerError = 4,
     }
-
-    pub fn from_code(code: u16) -> Option<Self> {
-        Some(match code {
-            1 => MeetingResponseStatus::Success,
-            2 => MeetingResponseStatus::InvalidMeetingRequest,
-            3 => MeetingResponseStatus::MailboxError,
-            4 => MeetingResponseStatus::ServerError,
-            _ => return CommonStatus::from_code(code).map(MeetingResponseStatus::Common),
-        })
-    }
-}
-
-impl From<CommonStatus> for MeetingResponseStatus {
-    fn from(c: CommonStatus) -> Self {
-        MeetingResponseStatus::Common(c)
-    }
-}
-
-impl fmt::Display for MeetingResponseStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.code())
-    }
+    common
 }
 
 /// The user's answer (MS-ASCMD UserResponse).

@@ -5,88 +5,37 @@
 use crate::commands::search::{binary_content, PictureOptions};
 use crate::element::{invalid_value, parse_value, ElementExt};
 use crate::error::ParseError;
-use crate::status::CommonStatus;
+use crate::macros::code_enum;
 use easd_wbxml::tags::resolve_recipients as rr;
 use easd_wbxml::Element;
-use std::fmt;
 
 /// The most To elements a request may hold (MS-ASCMD, To in ResolveRecipients: up to 100).
 pub const MAX_RECIPIENTS: usize = 100;
 
-/// Status of ResolveRecipients, of a Response, of Availability, Certificates and Picture
-/// (MS-ASCMD 2.2.3.177.12). One enum serves every Status of the command: each element
-/// uses a subset of the codes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ResolveRecipientsStatus {
-    /// 1: success (the recipient resolved to one entry; availability, certificates or the
-    /// photo were returned).
-    Success,
-    /// 2 (Response): the recipient is ambiguous; the matches are listed.
-    Ambiguous,
-    /// 3 (Response): the recipient is ambiguous; only some matches are listed.
-    AmbiguousPartial,
-    /// 4 (Response): the recipient did not resolve.
-    NotResolved,
-    /// 5 (top level): protocol error.
-    ProtocolError,
-    /// 6 (top level): server error.
-    ServerError,
-    /// 7 (Certificates): the recipient has no valid S/MIME certificate.
-    NoValidCertificate,
-    /// 8 (Certificates): the global certificate limit was reached.
-    CertificateLimitReached,
-    /// A common status code (MS-ASCMD 2.2.2): 160–163 for Availability, 173–175 for
-    /// Picture, any for the top level.
-    Common(CommonStatus),
-}
-
-impl ResolveRecipientsStatus {
-    pub const fn code(self) -> u16 {
-        match self {
-            ResolveRecipientsStatus::Success => 1,
-            ResolveRecipientsStatus::Ambiguous => 2,
-            ResolveRecipientsStatus::AmbiguousPartial => 3,
-            ResolveRecipientsStatus::NotResolved => 4,
-            ResolveRecipientsStatus::ProtocolError => 5,
-            ResolveRecipientsStatus::ServerError => 6,
-            ResolveRecipientsStatus::NoValidCertificate => 7,
-            ResolveRecipientsStatus::CertificateLimitReached => 8,
-            ResolveRecipientsStatus::Common(c) => c.code(),
-        }
+code_enum! {
+    /// Status of ResolveRecipients, of a Response, of Availability, Certificates and Picture
+    /// (MS-ASCMD 2.2.3.177.12). One enum serves every Status of the command: each element
+    /// uses a subset of the codes.
+    ResolveRecipientsStatus: u16 {
+        /// 1: success (the recipient resolved to one entry; availability, certificates or the
+        /// photo were returned).
+        Success = 1,
+        /// 2 (Response): the recipient is ambiguous; the matches are listed.
+        Ambiguous = 2,
+        /// 3 (Response): the recipient is ambiguous; only some matches are listed.
+        AmbiguousPartial = 3,
+        /// 4 (Response): the recipient did not resolve.
+        NotResolved = 4,
+        /// 5 (top level): protocol error.
+        ProtocolError = 5,
+        /// 6 (top level): server error.
+        ServerError = 6,
+        /// 7 (Certificates): the recipient has no valid S/MIME certificate.
+        NoValidCertificate = 7,
+        /// 8 (Certificates): the global certificate limit was reached.
+        CertificateLimitReached = 8,
     }
-
-    pub fn from_code(code: u16) -> Option<Self> {
-        Some(match code {
-            1 => ResolveRecipientsStatus::Success,
-            2 => ResolveRecipientsStatus::Ambiguous,
-            3 => ResolveRecipientsStatus::AmbiguousPartial,
-            4 => ResolveRecipientsStatus::NotResolved,
-            5 => ResolveRecipientsStatus::ProtocolError,
-            6 => ResolveRecipientsStatus::ServerError,
-            7 => ResolveRecipientsStatus::NoValidCertificate,
-            8 => ResolveRecipientsStatus::CertificateLimitReached,
-            _ => return CommonStatus::from_code(code).map(ResolveRecipientsStatus::Common),
-        })
-    }
-
-    fn parse(e: &Element) -> Result<Self, ParseError> {
-        let code: u16 = parse_value(e)?;
-        ResolveRecipientsStatus::from_code(code).ok_or_else(|| {
-            invalid_value(e.tag, &code.to_string(), "unknown ResolveRecipients status")
-        })
-    }
-}
-
-impl From<CommonStatus> for ResolveRecipientsStatus {
-    fn from(c: CommonStatus) -> Self {
-        ResolveRecipientsStatus::Common(c)
-    }
-}
-
-impl fmt::Display for ResolveRecipientsStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.code())
-    }
+    common
 }
 
 /// Which certificates the client wants (MS-ASCMD CertificateRetrieval).
@@ -368,14 +317,14 @@ impl Recipient {
         let availability = match e.child(rr::AVAILABILITY) {
             None => None,
             Some(a) => Some(RecipientAvailability {
-                status: ResolveRecipientsStatus::parse(a.required(rr::STATUS)?)?,
+                status: parse_value::<ResolveRecipientsStatus>(a.required(rr::STATUS)?)?,
                 merged_free_busy: a.optional_text(rr::MERGED_FREE_BUSY),
             }),
         };
         let certificates = match e.child(rr::CERTIFICATES) {
             None => None,
             Some(c) => Some(RecipientCertificates {
-                status: ResolveRecipientsStatus::parse(c.required(rr::STATUS)?)?,
+                status: parse_value::<ResolveRecipientsStatus>(c.required(rr::STATUS)?)?,
                 certificate_count: c.optional_parse(rr::CERTIFICATE_COUNT)?,
                 recipient_count: c.optional_parse(rr::RECIPIENT_COUNT)?,
                 certificates: c
@@ -388,7 +337,7 @@ impl Recipient {
         let picture = match e.child(rr::PICTURE) {
             None => None,
             Some(p) => Some(RecipientPicture {
-                status: ResolveRecipientsStatus::parse(p.required(rr::STATUS)?)?,
+                status: parse_value::<ResolveRecipientsStatus>(p.required(rr::STATUS)?)?,
                 data: p.child(rr::DATA).map(binary_content).transpose()?,
             }),
         };
@@ -430,7 +379,7 @@ impl ResolveRecipientsResult {
     pub fn parse(e: &Element) -> Result<Self, ParseError> {
         Ok(ResolveRecipientsResult {
             to: e.required_text(rr::TO)?,
-            status: ResolveRecipientsStatus::parse(e.required(rr::STATUS)?)?,
+            status: parse_value::<ResolveRecipientsStatus>(e.required(rr::STATUS)?)?,
             recipient_count: e.optional_parse(rr::RECIPIENT_COUNT)?,
             recipients: e
                 .children_with(rr::RECIPIENT)
@@ -475,7 +424,7 @@ impl ResolveRecipientsResponse {
     pub fn parse(root: &Element) -> Result<Self, ParseError> {
         root.expect_tag(rr::RESOLVE_RECIPIENTS)?;
         Ok(ResolveRecipientsResponse {
-            status: ResolveRecipientsStatus::parse(root.required(rr::STATUS)?)?,
+            status: parse_value::<ResolveRecipientsStatus>(root.required(rr::STATUS)?)?,
             responses: root
                 .children_with(rr::RESPONSE)
                 .map(ResolveRecipientsResult::parse)
@@ -487,6 +436,7 @@ impl ResolveRecipientsResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::status::CommonStatus;
     use easd_wbxml::Tag;
 
     #[test]

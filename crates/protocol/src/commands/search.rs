@@ -7,7 +7,7 @@
 use crate::element::{invalid_value, parse_value, ElementExt};
 use crate::error::ParseError;
 use crate::items::airsyncbase::{BodyPartPreference, BodyPreference};
-use crate::status::CommonStatus;
+use crate::macros::code_enum;
 use base64::Engine;
 use easd_wbxml::tags::{airsync, airsyncbase, gal, rights_management, search};
 use easd_wbxml::{Element, Node, Tag};
@@ -18,95 +18,37 @@ use std::str::FromStr;
 /// and stack a client can cause; real clients nest one or two levels).
 pub const MAX_QUERY_DEPTH: usize = 16;
 
-/// Status of Search and of its Store (MS-ASCMD 2.2.3.177.13).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SearchStatus {
-    /// 1
-    Success,
-    /// 2: the request was invalid (protocol error).
-    InvalidRequest,
-    /// 3: server error.
-    ServerError,
-    /// 4: bad link (document library).
-    BadLink,
-    /// 5: access denied (document library).
-    AccessDenied,
-    /// 6: not found (document library).
-    NotFound,
-    /// 7: connection failed (document library).
-    ConnectionFailed,
-    /// 8: the query is too complex.
-    TooComplex,
-    /// 10: the search timed out.
-    TimedOut,
-    /// 11: the folder hierarchy is out of date; the client issues FolderSync.
-    FolderSyncRequired,
-    /// 12: the requested range is past the end of the results that can be retrieved.
-    EndOfRetrievableRangeWarning,
-    /// 13: access blocked (document library server not allowed).
-    AccessBlocked,
-    /// 14: credentials required (document library).
-    CredentialsRequired,
-    /// A common status code (MS-ASCMD 2.2.2).
-    Common(CommonStatus),
-}
-
-impl SearchStatus {
-    pub const fn code(self) -> u16 {
-        match self {
-            SearchStatus::Success => 1,
-            SearchStatus::InvalidRequest => 2,
-            SearchStatus::ServerError => 3,
-            SearchStatus::BadLink => 4,
-            SearchStatus::AccessDenied => 5,
-            SearchStatus::NotFound => 6,
-            SearchStatus::ConnectionFailed => 7,
-            SearchStatus::TooComplex => 8,
-            SearchStatus::TimedOut => 10,
-            SearchStatus::FolderSyncRequired => 11,
-            SearchStatus::EndOfRetrievableRangeWarning => 12,
-            SearchStatus::AccessBlocked => 13,
-            SearchStatus::CredentialsRequired => 14,
-            SearchStatus::Common(c) => c.code(),
-        }
+code_enum! {
+    /// Status of Search and of its Store (MS-ASCMD 2.2.3.177.13).
+    SearchStatus: u16 {
+        /// 1
+        Success = 1,
+        /// 2: the request was invalid (protocol error).
+        InvalidRequest = 2,
+        /// 3: server error.
+        ServerError = 3,
+        /// 4: bad link (document library).
+        BadLink = 4,
+        /// 5: access denied (document library).
+        AccessDenied = 5,
+        /// 6: not found (document library).
+        NotFound = 6,
+        /// 7: connection failed (document library).
+        ConnectionFailed = 7,
+        /// 8: the query is too complex.
+        TooComplex = 8,
+        /// 10: the search timed out.
+        TimedOut = 10,
+        /// 11: the folder hierarchy is out of date; the client issues FolderSync.
+        FolderSyncRequired = 11,
+        /// 12: the requested range is past the end of the results that can be retrieved.
+        EndOfRetrievableRangeWarning = 12,
+        /// 13: access blocked (document library server not allowed).
+        AccessBlocked = 13,
+        /// 14: credentials required (document library).
+        CredentialsRequired = 14,
     }
-
-    pub fn from_code(code: u16) -> Option<Self> {
-        Some(match code {
-            1 => SearchStatus::Success,
-            2 => SearchStatus::InvalidRequest,
-            3 => SearchStatus::ServerError,
-            4 => SearchStatus::BadLink,
-            5 => SearchStatus::AccessDenied,
-            6 => SearchStatus::NotFound,
-            7 => SearchStatus::ConnectionFailed,
-            8 => SearchStatus::TooComplex,
-            10 => SearchStatus::TimedOut,
-            11 => SearchStatus::FolderSyncRequired,
-            12 => SearchStatus::EndOfRetrievableRangeWarning,
-            13 => SearchStatus::AccessBlocked,
-            14 => SearchStatus::CredentialsRequired,
-            _ => return CommonStatus::from_code(code).map(SearchStatus::Common),
-        })
-    }
-
-    fn parse(e: &Element) -> Result<Self, ParseError> {
-        let code: u16 = parse_value(e)?;
-        SearchStatus::from_code(code)
-            .ok_or_else(|| invalid_value(e.tag, &code.to_string(), "unknown Search status"))
-    }
-}
-
-impl From<CommonStatus> for SearchStatus {
-    fn from(c: CommonStatus) -> Self {
-        SearchStatus::Common(c)
-    }
-}
-
-impl fmt::Display for SearchStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.code())
-    }
+    common
 }
 
 /// A range of results, "first-last", zero-based and inclusive (MS-ASCMD 2.2.3.143.3
@@ -666,7 +608,7 @@ impl SearchStoreResponse {
 
     pub fn parse(e: &Element) -> Result<Self, ParseError> {
         Ok(SearchStoreResponse {
-            status: SearchStatus::parse(e.required(search::STATUS)?)?,
+            status: parse_value::<SearchStatus>(e.required(search::STATUS)?)?,
             results: e
                 .children_with(search::RESULT)
                 .map(SearchResult::parse)
@@ -718,7 +660,7 @@ impl SearchResponse {
     pub fn parse(root: &Element) -> Result<Self, ParseError> {
         root.expect_tag(search::SEARCH)?;
         Ok(SearchResponse {
-            status: SearchStatus::parse(root.required(search::STATUS)?)?,
+            status: parse_value::<SearchStatus>(root.required(search::STATUS)?)?,
             store: root
                 .child(search::RESPONSE)
                 .and_then(|r| r.child(search::STORE))
@@ -828,6 +770,7 @@ impl GalProperties {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::status::CommonStatus;
     use easd_wbxml::tags::{document_library, email};
 
     /// A mailbox search (MS-ASCMD 2.2.1.16): And of Class, CollectionId, FreeText

@@ -7,105 +7,44 @@
 use crate::element::{invalid_value, parse_value, ElementExt};
 use crate::error::ParseError;
 use crate::items::airsyncbase::{BodyPartPreference, BodyPreference, Supported};
-use crate::status::CommonStatus;
+use crate::macros::code_enum;
 use easd_wbxml::tags::{airsync, airsyncbase, email2, rights_management};
 use easd_wbxml::{Element, EncodeError, Tag, Writer};
-use std::fmt;
 use std::io::Write;
 
-/// Status of Sync, of a collection and of a client command's response (MS-ASCMD
-/// 2.2.3.177.17), and the common codes (MS-ASCMD 2.2.2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SyncStatus {
-    /// 1
-    Success,
-    /// 3: invalid synchronization key; the client returns to SyncKey 0.
-    InvalidSyncKey,
-    /// 4: protocol error (malformed request).
-    ProtocolError,
-    /// 5: server error; the client retries.
-    ServerError,
-    /// 6: error in client/server conversion (an invalid item from the client).
-    ClientServerConversionError,
-    /// 7: conflict matching the client and server object (the server's version wins).
-    Conflict,
-    /// 8: object not found.
-    ObjectNotFound,
-    /// 9: the Sync command cannot be completed (e.g. the mailbox is full).
-    SyncCannotBeCompleted,
-    /// 12: the folder hierarchy has changed; the client issues FolderSync.
-    FolderHierarchyChanged,
-    /// 13: the Sync request is not complete (an empty or partial request the server has no
-    /// cached request to complete from); the client resends it in full.
-    IncompleteRequest,
-    /// 14: invalid Wait or HeartbeatInterval value; Limit gives the bound.
-    InvalidWaitOrHeartbeatInterval,
-    /// 15: invalid Sync command request (too many collections); Limit gives the maximum.
-    InvalidSyncCommand,
-    /// 16: retry (a transient server condition).
-    Retry,
-    /// A common status code (MS-ASCMD 2.2.2).
-    Common(CommonStatus),
-}
-
-impl SyncStatus {
-    /// The value written in the Status element.
-    pub const fn code(self) -> u16 {
-        match self {
-            SyncStatus::Success => 1,
-            SyncStatus::InvalidSyncKey => 3,
-            SyncStatus::ProtocolError => 4,
-            SyncStatus::ServerError => 5,
-            SyncStatus::ClientServerConversionError => 6,
-            SyncStatus::Conflict => 7,
-            SyncStatus::ObjectNotFound => 8,
-            SyncStatus::SyncCannotBeCompleted => 9,
-            SyncStatus::FolderHierarchyChanged => 12,
-            SyncStatus::IncompleteRequest => 13,
-            SyncStatus::InvalidWaitOrHeartbeatInterval => 14,
-            SyncStatus::InvalidSyncCommand => 15,
-            SyncStatus::Retry => 16,
-            SyncStatus::Common(c) => c.code(),
-        }
+code_enum! {
+    /// Status of Sync, of a collection and of a client command's response (MS-ASCMD
+    /// 2.2.3.177.17), and the common codes (MS-ASCMD 2.2.2).
+    SyncStatus: u16 {
+        /// 1
+        Success = 1,
+        /// 3: invalid synchronization key; the client returns to SyncKey 0.
+        InvalidSyncKey = 3,
+        /// 4: protocol error (malformed request).
+        ProtocolError = 4,
+        /// 5: server error; the client retries.
+        ServerError = 5,
+        /// 6: error in client/server conversion (an invalid item from the client).
+        ClientServerConversionError = 6,
+        /// 7: conflict matching the client and server object (the server's version wins).
+        Conflict = 7,
+        /// 8: object not found.
+        ObjectNotFound = 8,
+        /// 9: the Sync command cannot be completed (e.g. the mailbox is full).
+        SyncCannotBeCompleted = 9,
+        /// 12: the folder hierarchy has changed; the client issues FolderSync.
+        FolderHierarchyChanged = 12,
+        /// 13: the Sync request is not complete (an empty or partial request the server has no
+        /// cached request to complete from); the client resends it in full.
+        IncompleteRequest = 13,
+        /// 14: invalid Wait or HeartbeatInterval value; Limit gives the bound.
+        InvalidWaitOrHeartbeatInterval = 14,
+        /// 15: invalid Sync command request (too many collections); Limit gives the maximum.
+        InvalidSyncCommand = 15,
+        /// 16: retry (a transient server condition).
+        Retry = 16,
     }
-
-    /// The status with this value, Sync's own codes first, then the common ones.
-    pub fn from_code(code: u16) -> Option<Self> {
-        Some(match code {
-            1 => SyncStatus::Success,
-            3 => SyncStatus::InvalidSyncKey,
-            4 => SyncStatus::ProtocolError,
-            5 => SyncStatus::ServerError,
-            6 => SyncStatus::ClientServerConversionError,
-            7 => SyncStatus::Conflict,
-            8 => SyncStatus::ObjectNotFound,
-            9 => SyncStatus::SyncCannotBeCompleted,
-            12 => SyncStatus::FolderHierarchyChanged,
-            13 => SyncStatus::IncompleteRequest,
-            14 => SyncStatus::InvalidWaitOrHeartbeatInterval,
-            15 => SyncStatus::InvalidSyncCommand,
-            16 => SyncStatus::Retry,
-            _ => return CommonStatus::from_code(code).map(SyncStatus::Common),
-        })
-    }
-
-    fn parse(e: &Element) -> Result<Self, ParseError> {
-        let code: u16 = parse_value(e)?;
-        SyncStatus::from_code(code)
-            .ok_or_else(|| invalid_value(e.tag, &code.to_string(), "unknown Sync status"))
-    }
-}
-
-impl From<CommonStatus> for SyncStatus {
-    fn from(c: CommonStatus) -> Self {
-        SyncStatus::Common(c)
-    }
-}
-
-impl fmt::Display for SyncStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.code())
-    }
+    common
 }
 
 /// FilterType (MS-ASCMD 2.2.3.69.2): one definition, shared with GetItemEstimate and
@@ -595,7 +534,7 @@ impl SyncResponse {
         Ok(SyncResponse {
             status: root
                 .child(airsync::STATUS)
-                .map(SyncStatus::parse)
+                .map(parse_value::<SyncStatus>)
                 .transpose()?,
             limit: root.optional_parse(airsync::LIMIT)?,
             collections: match root.child(airsync::COLLECTIONS) {
@@ -734,7 +673,7 @@ impl SyncCollectionResponse {
             class: e.optional_text(airsync::CLASS),
             sync_key: e.required_text(airsync::SYNC_KEY)?,
             collection_id: e.required_text(airsync::COLLECTION_ID)?,
-            status: SyncStatus::parse(e.required(airsync::STATUS)?)?,
+            status: parse_value::<SyncStatus>(e.required(airsync::STATUS)?)?,
             more_available: e.child(airsync::MORE_AVAILABLE).is_some(),
             commands: match e.child(airsync::COMMANDS) {
                 Some(c) => c
@@ -996,7 +935,7 @@ impl ClientCommandResponse {
     }
 
     pub fn parse(e: &Element) -> Result<Self, ParseError> {
-        let status = SyncStatus::parse(e.required(airsync::STATUS)?)?;
+        let status = parse_value::<SyncStatus>(e.required(airsync::STATUS)?)?;
         let data = e.child(airsync::APPLICATION_DATA).cloned();
         match e.tag {
             t if t == airsync::ADD => Ok(ClientCommandResponse::Add {
@@ -1060,6 +999,7 @@ fn write_application_data<W: Write>(w: &mut Writer<W>, d: &Element) -> Result<()
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::status::CommonStatus;
     use crate::items::airsyncbase::BodyType;
     use easd_wbxml::tags::{email, rights_management as rm};
 

@@ -1,120 +1,52 @@
 //! ValidateCert (MS-ASCMD 2.2.1.22): the client asks the server to validate the
 //! certificates of an S/MIME message (chain, expiry, revocation).
 
-use crate::element::{invalid_value, parse_value, ElementExt};
+use crate::element::{parse_value, ElementExt};
 use crate::error::ParseError;
-use crate::status::CommonStatus;
+use crate::macros::code_enum;
 use base64::Engine;
 use easd_wbxml::tags::validate_cert as vc;
 use easd_wbxml::Element;
-use std::fmt;
 
-/// Status of ValidateCert and of each Certificate (MS-ASCMD 2.2.3.177.18).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ValidateCertStatus {
-    /// 1
-    Success,
-    /// 2: protocol error.
-    ProtocolError,
-    /// 3: the signature in the digital ID cannot be validated.
-    SignatureNotValidated,
-    /// 4: the digital ID was issued by an untrusted source.
-    UntrustedSource,
-    /// 5: the certificate chain that contains the digital ID was not created correctly.
-    InvalidChain,
-    /// 6: the digital ID is not valid for signing email messages.
-    NotValidForSigning,
-    /// 7: the digital ID has expired or is not yet valid.
-    ExpiredOrNotYetValid,
-    /// 8: the validity periods of the certificates in the chain are not consistent.
-    InconsistentValidityPeriods,
-    /// 9: a certificate that contains the digital ID is used incorrectly.
-    IncorrectlyUsed,
-    /// 10: information for the digital ID is missing or incorrect.
-    MissingOrIncorrectInformation,
-    /// 11: a certificate in the chain is used incorrectly.
-    IncorrectlyUsedInChain,
-    /// 12: the digital ID does not match the sender's email address.
-    AddressMismatch,
-    /// 13: the digital ID was revoked.
-    Revoked,
-    /// 14: the server that validates revocation status is unavailable.
-    RevocationServerUnavailable,
-    /// 15: a certificate in the chain was revoked.
-    RevokedInChain,
-    /// 16: the revocation status of the digital ID cannot be determined.
-    RevocationStatusUnknown,
-    /// 17: an unknown server error occurred (the top-level failure code).
-    ServerError,
-    /// A common status code (MS-ASCMD 2.2.2).
-    Common(CommonStatus),
-}
-
-impl ValidateCertStatus {
-    pub const fn code(self) -> u16 {
-        match self {
-            ValidateCertStatus::Success => 1,
-            ValidateCertStatus::ProtocolError => 2,
-            ValidateCertStatus::SignatureNotValidated => 3,
-            ValidateCertStatus::UntrustedSource => 4,
-            ValidateCertStatus::InvalidChain => 5,
-            ValidateCertStatus::NotValidForSigning => 6,
-            ValidateCertStatus::ExpiredOrNotYetValid => 7,
-            ValidateCertStatus::InconsistentValidityPeriods => 8,
-            ValidateCertStatus::IncorrectlyUsed => 9,
-            ValidateCertStatus::MissingOrIncorrectInformation => 10,
-            ValidateCertStatus::IncorrectlyUsedInChain => 11,
-            ValidateCertStatus::AddressMismatch => 12,
-            ValidateCertStatus::Revoked => 13,
-            ValidateCertStatus::RevocationServerUnavailable => 14,
-            ValidateCertStatus::RevokedInChain => 15,
-            ValidateCertStatus::RevocationStatusUnknown => 16,
-            ValidateCertStatus::ServerError => 17,
-            ValidateCertStatus::Common(c) => c.code(),
-        }
+code_enum! {
+    /// Status of ValidateCert and of each Certificate (MS-ASCMD 2.2.3.177.18).
+    ValidateCertStatus: u16 {
+        /// 1
+        Success = 1,
+        /// 2: protocol error.
+        ProtocolError = 2,
+        /// 3: the signature in the digital ID cannot be validated.
+        SignatureNotValidated = 3,
+        /// 4: the digital ID was issued by an untrusted source.
+        UntrustedSource = 4,
+        /// 5: the certificate chain that contains the digital ID was not created correctly.
+        InvalidChain = 5,
+        /// 6: the digital ID is not valid for signing email messages.
+        NotValidForSigning = 6,
+        /// 7: the digital ID has expired or is not yet valid.
+        ExpiredOrNotYetValid = 7,
+        /// 8: the validity periods of the certificates in the chain are not consistent.
+        InconsistentValidityPeriods = 8,
+        /// 9: a certificate that contains the digital ID is used incorrectly.
+        IncorrectlyUsed = 9,
+        /// 10: information for the digital ID is missing or incorrect.
+        MissingOrIncorrectInformation = 10,
+        /// 11: a certificate in the chain is used incorrectly.
+        IncorrectlyUsedInChain = 11,
+        /// 12: the digital ID does not match the sender's email address.
+        AddressMismatch = 12,
+        /// 13: the digital ID was revoked.
+        Revoked = 13,
+        /// 14: the server that validates revocation status is unavailable.
+        RevocationServerUnavailable = 14,
+        /// 15: a certificate in the chain was revoked.
+        RevokedInChain = 15,
+        /// 16: the revocation status of the digital ID cannot be determined.
+        RevocationStatusUnknown = 16,
+        /// 17: an unknown server error occurred (the top-level failure code).
+        ServerError = 17,
     }
-
-    pub fn from_code(code: u16) -> Option<Self> {
-        use ValidateCertStatus::*;
-        Some(match code {
-            1 => Success,
-            2 => ProtocolError,
-            3 => SignatureNotValidated,
-            4 => UntrustedSource,
-            5 => InvalidChain,
-            6 => NotValidForSigning,
-            7 => ExpiredOrNotYetValid,
-            8 => InconsistentValidityPeriods,
-            9 => IncorrectlyUsed,
-            10 => MissingOrIncorrectInformation,
-            11 => IncorrectlyUsedInChain,
-            12 => AddressMismatch,
-            13 => Revoked,
-            14 => RevocationServerUnavailable,
-            15 => RevokedInChain,
-            16 => RevocationStatusUnknown,
-            17 => ServerError,
-            _ => return CommonStatus::from_code(code).map(Common),
-        })
-    }
-
-    fn parse(e: &Element) -> Result<Self, ParseError> {
-        let code: u16 = parse_value(e)?;
-        ValidateCertStatus::from_code(code)
-            .ok_or_else(|| invalid_value(e.tag, &code.to_string(), "unknown ValidateCert status"))
-    }
-}
-
-impl From<CommonStatus> for ValidateCertStatus {
-    fn from(c: CommonStatus) -> Self {
-        ValidateCertStatus::Common(c)
-    }
-}
-
-impl fmt::Display for ValidateCertStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.code())
-    }
+    common
 }
 
 /// A ValidateCert request (MS-ASCMD 2.2.1.22).
@@ -220,10 +152,10 @@ impl ValidateCertResponse {
     pub fn parse(root: &Element) -> Result<Self, ParseError> {
         root.expect_tag(vc::VALIDATE_CERT)?;
         Ok(ValidateCertResponse {
-            status: ValidateCertStatus::parse(root.required(vc::STATUS)?)?,
+            status: parse_value::<ValidateCertStatus>(root.required(vc::STATUS)?)?,
             certificates: root
                 .children_with(vc::CERTIFICATE)
-                .map(|c| ValidateCertStatus::parse(c.required(vc::STATUS)?))
+                .map(|c| parse_value::<ValidateCertStatus>(c.required(vc::STATUS)?))
                 .collect::<Result<_, _>>()?,
         })
     }
