@@ -16,7 +16,9 @@
 use crate::content::email::eas_datetime;
 use crate::content::mail::fields_from_mime;
 use crate::{Engine, EngineError};
-use easd_protocol::commands::send_mail::Source;
+use easd_protocol::commands::send_mail::{SendMailRequest, Source};
+use easd_protocol::commands::smart_forward::SmartForwardRequest;
+use easd_protocol::commands::smart_reply::SmartReplyRequest;
 use easd_protocol::status::CommonStatus;
 use easd_store::{
     folder_type, Account, AccountId, FullItem, ItemChange, ItemClass, NewItem, Store,
@@ -68,6 +70,47 @@ pub struct Submission {
     pub save_in_sent: bool,
     /// The client's RFC 5322 message.
     pub mime: Vec<u8>,
+}
+
+impl From<SendMailRequest> for Submission {
+    fn from(r: SendMailRequest) -> Self {
+        Submission {
+            kind: ComposeKind::New,
+            client_id: r.client_id,
+            source: None,
+            replace_mime: false,
+            save_in_sent: r.save_in_sent_items,
+            mime: r.mime,
+        }
+    }
+}
+
+impl From<SmartReplyRequest> for Submission {
+    fn from(r: SmartReplyRequest) -> Self {
+        Submission {
+            kind: ComposeKind::Reply,
+            client_id: r.client_id,
+            source: Some(r.source),
+            replace_mime: r.replace_mime,
+            save_in_sent: r.save_in_sent_items,
+            mime: r.mime,
+        }
+    }
+}
+
+impl From<SmartForwardRequest> for Submission {
+    /// Forwardees (16.0, a forwarded meeting's new attendees) are among the MIME's
+    /// recipients as well; the message goes to those.
+    fn from(r: SmartForwardRequest) -> Self {
+        Submission {
+            kind: ComposeKind::Forward,
+            client_id: r.client_id,
+            source: Some(r.source),
+            replace_mime: r.replace_mime,
+            save_in_sent: r.save_in_sent_items,
+            mime: r.mime,
+        }
+    }
 }
 
 /// Why a submission was refused, as the ComposeMail Status the client gets.

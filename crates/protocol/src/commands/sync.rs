@@ -999,8 +999,8 @@ fn write_application_data<W: Write>(w: &mut Writer<W>, d: &Element) -> Result<()
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::status::CommonStatus;
     use crate::items::airsyncbase::BodyType;
+    use crate::status::CommonStatus;
     use easd_wbxml::tags::{email, rights_management as rm};
 
     /// An email collection with options for HTML and MIME, a body part preference and

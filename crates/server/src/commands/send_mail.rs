@@ -8,10 +8,11 @@
 use super::{CommandResponse, Ctx};
 use crate::access_log::AccessRecord;
 use crate::config::Config;
-use easd_engine::submission::{ComposeKind, Relay, Submission};
+use easd_engine::submission::{Relay, Submission};
 use easd_engine::EngineError;
-use easd_protocol::commands::send_mail::{ComposeMailResponse, SendMailRequest};
+use easd_protocol::commands::send_mail::{ComposeMailResponse, SendMailRequest, Source};
 use easd_protocol::status::CommonStatus;
+use easd_protocol::ParseError;
 use easd_wbxml::tags::compose_mail;
 use easd_wbxml::Element;
 
@@ -33,15 +34,37 @@ pub async fn handle(
     let Some(request) = request else {
         return Ok(reply(ComposeMailResponse::protocol_error(tag), record));
     };
-    let submission = Submission {
-        kind: ComposeKind::New,
-        client_id: request.client_id,
-        source: None,
-        replace_mime: false,
-        save_in_sent: request.save_in_sent_items,
-        mime: request.mime,
+    Ok(submit(ctx, tag, request.into(), record).await)
+}
+
+/// SmartReply and SmartForward: the request from its document, or in 12.1 from the raw
+/// MIME body with the original named by the ItemId/CollectionId/LongId query parameters.
+pub(super) async fn handle_smart<R: Into<Submission>>(
+    ctx: &Ctx,
+    root: Option<Element>,
+    record: &mut AccessRecord,
+    tag: easd_wbxml::Tag,
+    parse: fn(&Element) -> Result<R, ParseError>,
+    from_raw_mime: fn(Vec<u8>, bool, Source) -> R,
+) -> Result<CommandResponse, EngineError> {
+    let q = &ctx.request.query;
+    let request = match (root.as_ref(), ctx.raw_mime()) {
+        (Some(root), _) => parse(root).ok(),
+        (None, Some(mime)) => Some(from_raw_mime(
+            mime,
+            q.save_in_sent,
+            Source::from_query(
+                q.item_id.clone(),
+                q.collection_id.clone(),
+                q.long_id.clone(),
+            ),
+        )),
+        (None, None) => None,
     };
-    Ok(submit(ctx, tag, submission, record).await)
+    let Some(request) = request else {
+        return Ok(reply(ComposeMailResponse::protocol_error(tag), record));
+    };
+    Ok(submit(ctx, tag, request.into(), record).await)
 }
 
 /// The smarthost of the configuration, if one is set.
