@@ -109,14 +109,19 @@ def test_read_flag_delete_seen_by_second_device(easd):
     assert len(trash_items) == 1
 
 
-def raw_sync(easd, user, pw, device, policy_key, body: bytes) -> bytes:
-    r = requests.post(
+def post_sync(easd, user, pw, device, policy_key, body: bytes, stream: bool = False) -> requests.Response:
+    return requests.post(
         f"{easd.eas_url}?Cmd=Sync&User={user}&DeviceId={device}&DeviceType=Test",
         data=body,
         headers={"MS-ASProtocolVersion": "16.1", "Content-Type": "application/vnd.ms-sync.wbxml", "X-MS-PolicyKey": policy_key},
         auth=(user, pw),
         timeout=30,
+        stream=stream,
     )
+
+
+def raw_sync(easd, user, pw, device, policy_key, body: bytes) -> bytes:
+    r = post_sync(easd, user, pw, device, policy_key, body)
     assert r.status_code == 200, r.text
     return r.content
 
@@ -175,14 +180,8 @@ def test_a_large_sync_response_is_streamed(easd):
     first = c.sync_folder(inbox, "0")
 
     def post(window: int) -> requests.Response:
-        return requests.post(
-            f"{easd.eas_url}?Cmd=Sync&User=gus@example.com&DeviceId=GUSPHONE&DeviceType=Test",
-            data=sync_body(inbox, first.sync_key, window),
-            headers={"MS-ASProtocolVersion": "16.1", "Content-Type": "application/vnd.ms-sync.wbxml", "X-MS-PolicyKey": pk},
-            auth=("gus@example.com", "gus-pw"),
-            timeout=30,
-            stream=True,
-        )
+        body = sync_body(inbox, first.sync_key, window)
+        return post_sync(easd, "gus@example.com", "gus-pw", "GUSPHONE", pk, body, stream=True)
 
     r = post(100)
     assert r.status_code == 200
