@@ -1,1 +1,520 @@
+//! EAS recurrence patterns (MS-ASCAL 2.2.2.37, typed in `easd_protocol::items::recurrence`)
+//! ⇄ iCalendar RRULE (RFC 5545 3.3.10, as calcard's `ICalendarRecurrenceRule`), and the
+//! occurrences of a pattern in a time range (for exceptions and free/busy).
+//!
+//! | EAS Type | RRULE |
+//! |---|---|
+//! | 0 daily | FREQ=DAILY (BYDAY when DayOfWeek is set) |
+//! | 1 weekly | FREQ=WEEKLY;BYDAY=days |
+//! | 2 monthly | FREQ=MONTHLY;BYMONTHDAY=d |
+//! | 3 monthly, n-th day | FREQ=MONTHLY;BYDAY=nDD, or BYDAY=days;BYSETPOS=n for several days, or BYMONTHDAY=-1 for "the last day" (DayOfWeek 127, WeekOfMonth 5) |
+//! | 5 yearly | FREQ=YEARLY;BYMONTH=m;BYMONTHDAY=d |
+//! | 6 yearly, n-th day | FREQ=YEARLY;BYMONTH=m and the n-th day as for 3 |
+//!
+//! Interval ⇄ INTERVAL, Occurrences ⇄ COUNT, Until ⇄ UNTIL, FirstDayOfWeek ⇄ WKST;
+//! WeekOfMonth 5 ("last") is the ordinal -1. A field the pattern leaves out is the start's
+//! (RFC 5545 3.3.10: "information, not contained in the rule, necessary to determine the
+//! various recurrence instance start time and dates are derived from the Start Time
+//! ("DTSTART") component attribute"); EAS clients expect it spelled out, so `from_rrule`
+//! fills it in. Only Gregorian patterns convert: a lunar CalendarType or IsLeapMonth has no
+//! RRULE without RSCALE (RFC 7529), and the caller keeps such a pattern as it came.
 
+use crate::recipients::parse_eas_datetime;
+use calcard::common::PartialDateTime;
+use calcard::icalendar::{
+    ICalendarDay, ICalendarFrequency, ICalendarMonth, ICalendarRecurrenceRule, ICalendarWeekday,
+};
+use easd_protocol::items::recurrence::{DaysOfWeek, Recurrence, RecurrenceType};
+use jiff::civil::{Date, DateTime, Weekday};
+use jiff::tz;
+use jiff::{SignedDuration, Timestamp};
+
+/// Why a pattern or rule does not convert, or can't be expanded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecurrenceError {
+    /// The other side can't express this (the reason names the part).
+    #[error("the recurrence can't be expressed: {0}")]
+    Unsupported(&'static str),
+    /// Until is not an MS-ASDTYPE dateTime, or UNTIL not a date or date-time.
+    #[error("the recurrence's end date is not valid")]
+    InvalidUntil,
+    /// A date of the pattern is beyond what can be computed.
+    #[error("the recurrence reaches a date out of range")]
+    OutOfRange,
+}
+
+/// The start of the event a pattern belongs to (RFC 5545 DTSTART): its local date and time
+/// in its zone, and whether it is an all-day event (then the time is 00:00 and UNTIL is a
+/// DATE).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dtstart {
+    pub local: DateTime,
+    pub zone: tz::TimeZone,
+    pub all_day: bool,
+}
+
+/// CalendarType values that are the Gregorian calendar (MS-ASCAL CalendarType: 0 default,
+/// 1 Gregorian, 2 Gregorian (U.S.), 9 to 12 Gregorian in other localizations).
+fn is_gregorian(calendar_type: Option<u8>) -> bool {
+    matches!(calendar_type, None | Some(0 | 1 | 2 | 9 | 10 | 11 | 12))
+}
+
+fn check_gregorian(r: &Recurrence) -> Result<(), RecurrenceError> {
+    if !is_gregorian(r.calendar_type) {
+        return Err(RecurrenceError::Unsupported("a non-Gregorian CalendarType"));
+    }
+    if r.is_leap_month == Some(true) {
+        return Err(RecurrenceError::Unsupported("IsLeapMonth"));
+    }
+    Ok(())
+}
+
+// EAS days are 0 = Sunday ... 6 = Saturday, the order of ICalendarWeekday too.
+const ICAL_DAYS: [ICalendarWeekday; 7] = [
+    ICalendarWeekday::Sunday,
+    ICalendarWeekday::Monday,
+    ICalendarWeekday::Tuesday,
+    ICalendarWeekday::Wednesday,
+    ICalendarWeekday::Thursday,
+    ICalendarWeekday::Friday,
+    ICalendarWeekday::Saturday,
+];
+
+fn ical_day(index: u8) -> ICalendarWeekday {
+    ICAL_DAYS[usize::from(index % 7)]
+}
+
+fn eas_day(day: ICalendarWeekday) -> u8 {
+    ICAL_DAYS.iter().position(|d| *d == day).unwrap_or(0) as u8
+}
+
+fn weekday_index(day: Weekday) -> u8 {
+    day.to_sunday_zero_offset() as u8
+}
+
+/// WeekOfMonth (1..=4, 5 = last) ⇄ an RFC 5545 ordinal (1..=4, -1).
+fn ordinal_of_week(week: u8) -> i16 {
+    if week >= 5 {
+        -1
+    } else {
+        i16::from(week)
+    }
+}
+
+fn week_of_ordinal(ordinal: i64) -> Result<u8, RecurrenceError> {
+    match ordinal {
+        -1 => Ok(5),
+        1..=4 => Ok(ordinal as u8),
+        _ => Err(RecurrenceError::Unsupported(
+            "an ordinal other than 1 to 4 or -1",
+        )),
+    }
+}
+
+/// The n-th week of the month a date is in, as WeekOfMonth counts it.
+fn week_of(date: Date) -> u8 {
+    ((date.day() - 1) / 7 + 1) as u8
+}
+
+/// The RRULE for an EAS pattern of an event starting at `start`. With both Occurrences and
+/// Until, COUNT is written (RFC 5545 allows one of them).
+pub fn to_rrule(r: &Recurrence, start: &Dtstart) -> Result<ICalendarRecurrenceRule, RecurrenceError> {
+    check_gregorian(r)?;
+    let mut rule = ICalendarRecurrenceRule {
+        interval: r.interval.filter(|&i| i > 1),
+        wkst: r.first_day_of_week.map(ical_day),
+        ..ICalendarRecurrenceRule::default()
+    };
+    if let Some(count) = r.occurrences.filter(|&n| n > 0) {
+        rule.count = Some(u32::from(count));
+    } else if let Some(until) = until_instant(r)? {
+        rule.until = Some(until_value(until, start));
+    }
+    let start_day = weekday_index(start.local.weekday());
+    let days = r.day_of_week.unwrap_or(DaysOfWeek::day(start_day));
+    let plain_days = |days: DaysOfWeek| {
+        days.days()
+            .map(|d| ICalendarDay {
+                ordwk: None,
+                weekday: ical_day(d),
+            })
+            .collect::<Vec<_>>()
+    };
+    match r.recurrence_type {
+        RecurrenceType::Daily => {
+            rule.freq = ICalendarFrequency::Daily;
+            if let Some(days) = r.day_of_week {
+                rule.byday = plain_days(days);
+            }
+        }
+        RecurrenceType::Weekly => {
+            rule.freq = ICalendarFrequency::Weekly;
+            rule.byday = plain_days(days);
+        }
+        RecurrenceType::Monthly | RecurrenceType::Yearly => {
+            rule.freq = if r.recurrence_type == RecurrenceType::Monthly {
+                ICalendarFrequency::Monthly
+            } else {
+                ICalendarFrequency::Yearly
+            };
+            let day = r.day_of_month.unwrap_or(start.local.day() as u8);
+            rule.bymonthday = vec![day as i8];
+        }
+        RecurrenceType::MonthlyNth | RecurrenceType::YearlyNth => {
+            rule.freq = if r.recurrence_type == RecurrenceType::MonthlyNth {
+                ICalendarFrequency::Monthly
+            } else {
+                ICalendarFrequency::Yearly
+            };
+            let ordinal = ordinal_of_week(r.week_of_month.unwrap_or(week_of(start.local.date())));
+            if days == DaysOfWeek::ALL {
+                // "The n-th day of the month"; with 5, the last day (MS-ASCAL 2.2.2.15).
+                rule.bymonthday = vec![ordinal as i8];
+            } else if days.days().count() == 1 {
+                rule.byday = days
+                    .days()
+                    .map(|d| ICalendarDay {
+                        ordwk: Some(ordinal),
+                        weekday: ical_day(d),
+                    })
+                    .collect();
+            } else {
+                // "The first weekday", "the last weekend day": the n-th of the set.
+                rule.byday = plain_days(days);
+                rule.bysetpos = vec![i32::from(ordinal)];
+            }
+        }
+    }
+    if matches!(
+        r.recurrence_type,
+        RecurrenceType::Yearly | RecurrenceType::YearlyNth
+    ) {
+        let month = r.month_of_year.unwrap_or(start.local.month() as u8);
+        rule.bymonth = vec![ICalendarMonth::new(month, false)];
+    }
+    Ok(rule)
+}
+
+/// The EAS pattern for an RRULE of an event starting at `start`; `Unsupported` for a rule
+/// EAS can't carry (hourly and finer, BYYEARDAY, BYWEEKNO, several months or month days,
+/// "every Tuesday of the month", RSCALE, COUNT or INTERVAL above 999).
+pub fn from_rrule(rule: &ICalendarRecurrenceRule, start: &Dtstart) -> Result<Recurrence, RecurrenceError> {
+    use RecurrenceError::Unsupported;
+    if !rule.bysecond.is_empty() || !rule.byminute.is_empty() || !rule.byhour.is_empty() {
+        return Err(Unsupported("BYHOUR, BYMINUTE or BYSECOND"));
+    }
+    if !rule.byyearday.is_empty() || !rule.byweekno.is_empty() {
+        return Err(Unsupported("BYYEARDAY or BYWEEKNO"));
+    }
+    if rule
+        .rscale
+        .as_ref()
+        .is_some_and(|s| *s != calcard::common::CalendarScale::Gregorian)
+        || rule.skip.is_some()
+    {
+        return Err(Unsupported("RSCALE or SKIP"));
+    }
+    if rule.bymonth.len() > 1 || rule.bymonthday.len() > 1 || rule.bysetpos.len() > 1 {
+        return Err(Unsupported("several months, month days or set positions"));
+    }
+    if rule.bymonth.iter().any(|m| m.is_leap()) {
+        return Err(Unsupported("a leap month"));
+    }
+    let interval = rule.interval.unwrap_or(1).max(1);
+    if interval > 999 {
+        return Err(Unsupported("INTERVAL above 999"));
+    }
+    let mut r = Recurrence {
+        interval: Some(interval),
+        first_day_of_week: rule.wkst.map(eas_day),
+        ..Recurrence::new(RecurrenceType::Daily)
+    };
+    match rule.count {
+        Some(n) if n > 999 => return Err(Unsupported("COUNT above 999")),
+        Some(n) if n > 0 => r.occurrences = Some(n as u16),
+        _ => {}
+    }
+    if let Some(until) = &rule.until {
+        r.until = Some(compact_datetime(until_from_value(until, start)?));
+    }
+    let start_date = start.local.date();
+    let mut mask = 0u8;
+    let mut ordinals = Vec::new();
+    for day in &rule.byday {
+        mask |= DaysOfWeek::day(eas_day(day.weekday)).bits();
+        ordinals.push(day.ordwk);
+    }
+    let days = DaysOfWeek::from_bits(mask);
+    let has_ordinals = ordinals.iter().any(Option::is_some);
+    match rule.freq {
+        ICalendarFrequency::Daily | ICalendarFrequency::Weekly => {
+            if has_ordinals || !rule.bymonthday.is_empty() || !rule.bysetpos.is_empty() {
+                return Err(Unsupported("ordinal days in a daily or weekly rule"));
+            }
+            if !rule.bymonth.is_empty() {
+                return Err(Unsupported("BYMONTH in a daily or weekly rule"));
+            }
+            if rule.freq == ICalendarFrequency::Daily {
+                r.day_of_week = days;
+            } else {
+                r.recurrence_type = RecurrenceType::Weekly;
+                r.day_of_week =
+                    Some(days.unwrap_or(DaysOfWeek::day(weekday_index(start_date.weekday()))));
+            }
+        }
+        ICalendarFrequency::Monthly | ICalendarFrequency::Yearly => {
+            let yearly = rule.freq == ICalendarFrequency::Yearly;
+            if yearly {
+                r.month_of_year = Some(
+                    rule.bymonth
+                        .first()
+                        .map(|m| m.month())
+                        .unwrap_or(start_date.month() as u8),
+                );
+            } else if !rule.bymonth.is_empty() {
+                return Err(Unsupported("BYMONTH in a monthly rule"));
+            }
+            let nth = |r: &mut Recurrence, days: DaysOfWeek, week: u8| {
+                r.recurrence_type = if yearly {
+                    RecurrenceType::YearlyNth
+                } else {
+                    RecurrenceType::MonthlyNth
+                };
+                r.day_of_week = Some(days);
+                r.week_of_month = Some(week);
+            };
+            match (rule.bymonthday.first(), days, rule.bysetpos.first()) {
+                (Some(&-1), None, None) => nth(&mut r, DaysOfWeek::ALL, 5),
+                (Some(&d), None, None) if d > 0 => {
+                    r.recurrence_type = if yearly {
+                        RecurrenceType::Yearly
+                    } else {
+                        RecurrenceType::Monthly
+                    };
+                    r.day_of_month = Some(d as u8);
+                }
+                (None, None, None) => {
+                    r.recurrence_type = if yearly {
+                        RecurrenceType::Yearly
+                    } else {
+                        RecurrenceType::Monthly
+                    };
+                    r.day_of_month = Some(start_date.day() as u8);
+                }
+                (None, Some(days), None) if ordinals.len() == 1 && has_ordinals => {
+                    let week = week_of_ordinal(i64::from(ordinals[0].unwrap_or(0)))?;
+                    nth(&mut r, days, week);
+                }
+                (None, Some(days), Some(&pos)) if !has_ordinals => {
+                    nth(&mut r, days, week_of_ordinal(i64::from(pos))?);
+                }
+                _ => return Err(Unsupported("this combination of BYDAY, BYMONTHDAY and BYSETPOS")),
+            }
+        }
+        _ => return Err(Unsupported("a frequency finer than daily")),
+    }
+    Ok(r)
+}
+
+/// Until as an instant (MS-ASDTYPE dateTime in either form).
+fn until_instant(r: &Recurrence) -> Result<Option<Timestamp>, RecurrenceError> {
+    let Some(text) = r.until.as_deref() else {
+        return Ok(None);
+    };
+    let t = parse_eas_datetime(text).ok_or(RecurrenceError::InvalidUntil)?;
+    Timestamp::from_second(t.unix_timestamp())
+        .map(Some)
+        .map_err(|_| RecurrenceError::InvalidUntil)
+}
+
+/// UNTIL has the value type of DTSTART (RFC 5545 3.3.10): a DATE for an all-day event (the
+/// local date of the instant), else a UTC date-time.
+fn until_value(until: Timestamp, start: &Dtstart) -> PartialDateTime {
+    let (dt, utc) = if start.all_day {
+        (start.zone.to_offset(until).to_datetime(until), false)
+    } else {
+        (tz::Offset::UTC.to_datetime(until), true)
+    };
+    PartialDateTime {
+        year: Some(dt.year() as u16),
+        month: Some(dt.month() as u8),
+        day: Some(dt.day() as u8),
+        hour: (!start.all_day).then_some(dt.hour() as u8),
+        minute: (!start.all_day).then_some(dt.minute() as u8),
+        second: (!start.all_day).then_some(dt.second() as u8),
+        tz_hour: utc.then_some(0),
+        tz_minute: utc.then_some(0),
+        tz_minus: false,
+    }
+}
+
+/// The instant an UNTIL stands for: a UTC or offset date-time as it is; a floating one in
+/// the event's zone; a DATE as that day at the event's start time (the last occurrence
+/// that may still start).
+fn until_from_value(v: &PartialDateTime, start: &Dtstart) -> Result<Timestamp, RecurrenceError> {
+    let bad = RecurrenceError::InvalidUntil;
+    let (Some(y), Some(mo), Some(d)) = (v.year, v.month, v.day) else {
+        return Err(bad);
+    };
+    let date = Date::new(i16::try_from(y).map_err(|_| bad.clone())?, mo as i8, d as i8)
+        .map_err(|_| bad.clone())?;
+    let Some(hour) = v.hour else {
+        return local_instant(&start.zone, date.to_datetime(start.local.time()));
+    };
+    let dt = date
+        .at(hour as i8, v.minute.unwrap_or(0) as i8, v.second.unwrap_or(0) as i8, 0);
+    match v.tz_hour {
+        Some(h) => {
+            let secs = i32::from(h) * 3600 + i32::from(v.tz_minute.unwrap_or(0)) * 60;
+            let offset = tz::Offset::from_seconds(if v.tz_minus { -secs } else { secs })
+                .map_err(|_| bad.clone())?;
+            offset.to_timestamp(dt).map_err(|_| bad)
+        }
+        None => local_instant(&start.zone, dt),
+    }
+}
+
+/// MS-ASCAL's compact dateTime, "20261125T090000Z".
+pub fn compact_datetime(at: Timestamp) -> String {
+    at.strftime("%Y%m%dT%H%M%SZ").to_string()
+}
+
+/// A local time in `zone`, as RFC 5545 3.3.5 reads it: in a gap with the offset before
+/// it, in a fold the first occurrence.
+fn local_instant(zone: &tz::TimeZone, local: DateTime) -> Result<Timestamp, RecurrenceError> {
+    zone.to_ambiguous_timestamp(local)
+        .compatible()
+        .map_err(|_| RecurrenceError::OutOfRange)
+}
+
+/// One occurrence: its local start in the event's zone and the instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Occurrence {
+    pub local: DateTime,
+    pub start: Timestamp,
+}
+
+/// Most periods (days, weeks, months or years) walked for one expansion.
+const MAX_PERIODS: i64 = 200_000;
+
+/// The occurrences of `r` for an event starting at `start` and lasting `duration` that
+/// overlap `from..to`, in order. Each keeps the start's local time of day in the start's
+/// zone (09:00 in Berlin stays 09:00 after a DST change; an all-day event stays on its
+/// dates). The count of Occurrences starts at the first date of the pattern on or after
+/// the start; Until bounds the start of the last occurrence, inclusive (RFC 5545 3.3.10).
+/// A DayOfMonth a month lacks (the 31st, February 30th) has no occurrence that month, as
+/// in RFC 5545.
+pub fn expand(
+    r: &Recurrence,
+    start: &Dtstart,
+    duration: SignedDuration,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<Vec<Occurrence>, RecurrenceError> {
+    check_gregorian(r)?;
+    let interval = i64::from(r.interval.filter(|&i| i > 0).unwrap_or(1));
+    let count = r.occurrences.filter(|&n| n > 0).map(u32::from);
+    let until = until_instant(r)?;
+    let first = start.local.date();
+    // A period that begins two days after `to` (in any zone's dates) has nothing in range.
+    let last_date = tz::Offset::UTC
+        .to_datetime(to)
+        .date()
+        .checked_add(jiff::Span::new().days(2))
+        .map_err(|_| RecurrenceError::OutOfRange)?;
+    let mut out = Vec::new();
+    let mut seen = 0u32;
+    for period in 0..MAX_PERIODS {
+        let Ok((begins, dates)) = period_dates(r, start, period * interval) else {
+            break; // past the last representable date
+        };
+        if begins > last_date {
+            break;
+        }
+        for date in dates.into_iter().filter(|d| *d >= first) {
+            let local = date.to_datetime(start.local.time());
+            let at = local_instant(&start.zone, local)?;
+            if until.is_some_and(|u| at > u) || at >= to {
+                return Ok(out);
+            }
+            seen += 1;
+            let end = at.checked_add(duration).unwrap_or(at);
+            if end > from || at >= from {
+                out.push(Occurrence { local, start: at });
+            }
+            if count.is_some_and(|n| seen >= n) {
+                return Ok(out);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The first day of the `offset`-th period after the start's, and the pattern's dates in
+/// it, in order.
+fn period_dates(r: &Recurrence, start: &Dtstart, offset: i64) -> Result<(Date, Vec<Date>), jiff::Error> {
+    let first = start.local.date();
+    let start_day = weekday_index(first.weekday());
+    let days = r.day_of_week.unwrap_or(DaysOfWeek::day(start_day));
+    let in_mask = |d: &Date| days.contains(weekday_index(d.weekday()));
+    match r.recurrence_type {
+        RecurrenceType::Daily => {
+            let day = first.checked_add(jiff::Span::new().days(offset))?;
+            let keep = r.day_of_week.is_none() || in_mask(&day);
+            Ok((day, if keep { vec![day] } else { vec![] }))
+        }
+        RecurrenceType::Weekly => {
+            // Weeks begin on FirstDayOfWeek (WKST, Monday by default in RFC 5545).
+            let wkst = r.first_day_of_week.unwrap_or(1);
+            let back = (i64::from(start_day) - i64::from(wkst)).rem_euclid(7);
+            let week = first.checked_add(jiff::Span::new().days(7 * offset - back))?;
+            let mut dates = Vec::new();
+            for i in 0..7 {
+                let d = week.checked_add(jiff::Span::new().days(i))?;
+                if in_mask(&d) {
+                    dates.push(d);
+                }
+            }
+            Ok((week, dates))
+        }
+        RecurrenceType::Monthly | RecurrenceType::MonthlyNth => {
+            let months = i64::from(first.year()) * 12 + i64::from(first.month() - 1) + offset;
+            let year = i16::try_from(months.div_euclid(12)).unwrap_or(i16::MAX);
+            let month = (months.rem_euclid(12) + 1) as i8;
+            let begins = Date::new(year, month, 1)?;
+            Ok((begins, day_in_month(r, first, begins)))
+        }
+        RecurrenceType::Yearly | RecurrenceType::YearlyNth => {
+            let year = i16::try_from(i64::from(first.year()) + offset).unwrap_or(i16::MAX);
+            let month = r.month_of_year.map_or(first.month(), |m| m as i8);
+            let begins = Date::new(year, 1, 1)?;
+            Ok((begins, day_in_month(r, first, Date::new(year, month, 1)?)))
+        }
+    }
+}
+
+/// The pattern's date in the month that begins on `month` (none if it lacks the day).
+fn day_in_month(r: &Recurrence, first: Date, month: Date) -> Vec<Date> {
+    match r.recurrence_type {
+        RecurrenceType::MonthlyNth | RecurrenceType::YearlyNth => {
+            let days = r
+                .day_of_week
+                .unwrap_or(DaysOfWeek::day(weekday_index(first.weekday())));
+            let week = r.week_of_month.unwrap_or(week_of(first));
+            let matching: Vec<Date> = (1..=month.days_in_month())
+                .filter_map(|d| Date::new(month.year(), month.month(), d).ok())
+                .filter(|d| days.contains(weekday_index(d.weekday())))
+                .collect();
+            let pick = if week >= 5 {
+                matching.last()
+            } else {
+                matching.get(usize::from(week) - 1)
+            };
+            pick.copied().into_iter().collect()
+        }
+        _ => {
+            let day = r.day_of_month.map_or(first.day(), |d| d as i8);
+            Date::new(month.year(), month.month(), day).ok().into_iter().collect()
+        }
+    }
+}
