@@ -118,7 +118,10 @@ fn week_of(date: Date) -> u8 {
 
 /// The RRULE for an EAS pattern of an event starting at `start`. With both Occurrences and
 /// Until, COUNT is written (RFC 5545 allows one of them).
-pub fn to_rrule(r: &Recurrence, start: &Dtstart) -> Result<ICalendarRecurrenceRule, RecurrenceError> {
+pub fn to_rrule(
+    r: &Recurrence,
+    start: &Dtstart,
+) -> Result<ICalendarRecurrenceRule, RecurrenceError> {
     check_gregorian(r)?;
     let mut rule = ICalendarRecurrenceRule {
         interval: r.interval.filter(|&i| i > 1),
@@ -198,7 +201,10 @@ pub fn to_rrule(r: &Recurrence, start: &Dtstart) -> Result<ICalendarRecurrenceRu
 /// The EAS pattern for an RRULE of an event starting at `start`; `Unsupported` for a rule
 /// EAS can't carry (hourly and finer, BYYEARDAY, BYWEEKNO, several months or month days,
 /// "every Tuesday of the month", RSCALE, COUNT or INTERVAL above 999).
-pub fn from_rrule(rule: &ICalendarRecurrenceRule, start: &Dtstart) -> Result<Recurrence, RecurrenceError> {
+pub fn from_rrule(
+    rule: &ICalendarRecurrenceRule,
+    start: &Dtstart,
+) -> Result<Recurrence, RecurrenceError> {
     use RecurrenceError::Unsupported;
     if !rule.bysecond.is_empty() || !rule.byminute.is_empty() || !rule.byhour.is_empty() {
         return Err(Unsupported("BYHOUR, BYMINUTE or BYSECOND"));
@@ -308,7 +314,11 @@ pub fn from_rrule(rule: &ICalendarRecurrenceRule, start: &Dtstart) -> Result<Rec
                 (None, Some(days), Some(&pos)) if !has_ordinals => {
                     nth(&mut r, days, week_of_ordinal(i64::from(pos))?);
                 }
-                _ => return Err(Unsupported("this combination of BYDAY, BYMONTHDAY and BYSETPOS")),
+                _ => {
+                    return Err(Unsupported(
+                        "this combination of BYDAY, BYMONTHDAY and BYSETPOS",
+                    ))
+                }
             }
         }
         _ => return Err(Unsupported("a frequency finer than daily")),
@@ -356,13 +366,21 @@ fn until_from_value(v: &PartialDateTime, start: &Dtstart) -> Result<Timestamp, R
     let (Some(y), Some(mo), Some(d)) = (v.year, v.month, v.day) else {
         return Err(bad);
     };
-    let date = Date::new(i16::try_from(y).map_err(|_| bad.clone())?, mo as i8, d as i8)
-        .map_err(|_| bad.clone())?;
+    let date = Date::new(
+        i16::try_from(y).map_err(|_| bad.clone())?,
+        mo as i8,
+        d as i8,
+    )
+    .map_err(|_| bad.clone())?;
     let Some(hour) = v.hour else {
         return local_instant(&start.zone, date.to_datetime(start.local.time()));
     };
-    let dt = date
-        .at(hour as i8, v.minute.unwrap_or(0) as i8, v.second.unwrap_or(0) as i8, 0);
+    let dt = date.at(
+        hour as i8,
+        v.minute.unwrap_or(0) as i8,
+        v.second.unwrap_or(0) as i8,
+        0,
+    );
     match v.tz_hour {
         Some(h) => {
             let secs = i32::from(h) * 3600 + i32::from(v.tz_minute.unwrap_or(0)) * 60;
@@ -452,7 +470,11 @@ pub fn expand(
 
 /// The first day of the `offset`-th period after the start's, and the pattern's dates in
 /// it, in order.
-fn period_dates(r: &Recurrence, start: &Dtstart, offset: i64) -> Result<(Date, Vec<Date>), jiff::Error> {
+fn period_dates(
+    r: &Recurrence,
+    start: &Dtstart,
+    offset: i64,
+) -> Result<(Date, Vec<Date>), jiff::Error> {
     let first = start.local.date();
     let start_day = weekday_index(first.weekday());
     let days = r.day_of_week.unwrap_or(DaysOfWeek::day(start_day));
@@ -514,7 +536,668 @@ fn day_in_month(r: &Recurrence, first: Date, month: Date) -> Vec<Date> {
         }
         _ => {
             let day = r.day_of_month.map_or(first.day(), |d| d as i8);
-            Date::new(month.year(), month.month(), day).ok().into_iter().collect()
+            Date::new(month.year(), month.month(), day)
+                .ok()
+                .into_iter()
+                .collect()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use calcard::icalendar::{ICalendar, ICalendarProperty, ICalendarValue};
+    use jiff::civil::date;
+
+    fn start_in(zone: &str, y: i16, mo: i8, d: i8, h: i8, mi: i8) -> Dtstart {
+        Dtstart {
+            local: date(y, mo, d).at(h, mi, 0, 0),
+            zone: tz::TimeZone::get(zone).unwrap(),
+            all_day: false,
+        }
+    }
+
+    fn berlin(y: i16, mo: i8, d: i8) -> Dtstart {
+        start_in("Europe/Berlin", y, mo, d, 9, 0)
+    }
+
+    fn utc(y: i16, mo: i8, d: i8, h: i8, mi: i8) -> Timestamp {
+        tz::Offset::UTC
+            .to_timestamp(date(y, mo, d).at(h, mi, 0, 0))
+            .unwrap()
+    }
+
+    /// The RRULE of a whole iCalendar object, parsed by calcard as an event in the store
+    /// will be.
+    fn parse_rrule(text: &str) -> ICalendarRecurrenceRule {
+        let ics = format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:x\r\nRRULE:{text}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+        );
+        let cal = ICalendar::parse(&ics).unwrap();
+        cal.components
+            .iter()
+            .flat_map(|c| &c.entries)
+            .find(|e| e.name == ICalendarProperty::Rrule)
+            .and_then(|e| match e.values.first() {
+                Some(ICalendarValue::RecurrenceRule(r)) => Some((**r).clone()),
+                _ => None,
+            })
+            .expect("an RRULE")
+    }
+
+    fn pattern(ty: RecurrenceType) -> Recurrence {
+        Recurrence {
+            interval: Some(1),
+            ..Recurrence::new(ty)
+        }
+    }
+
+    /// Each EAS pattern, its RRULE text, and back through calcard's parser.
+    #[test]
+    fn each_type_both_ways() {
+        let start = berlin(2026, 3, 10); // a Tuesday
+        let cases: Vec<(Recurrence, &str)> = vec![
+            (
+                Recurrence {
+                    interval: Some(2),
+                    occurrences: Some(10),
+                    ..pattern(RecurrenceType::Daily)
+                },
+                "FREQ=DAILY;COUNT=10;INTERVAL=2",
+            ),
+            (
+                Recurrence {
+                    day_of_week: Some(DaysOfWeek::WEEKDAYS),
+                    ..pattern(RecurrenceType::Daily)
+                },
+                "FREQ=DAILY;BYDAY=MO,TU,WE,TH,FR",
+            ),
+            (
+                Recurrence {
+                    day_of_week: Some(
+                        DaysOfWeek::MONDAY
+                            .union(DaysOfWeek::WEDNESDAY)
+                            .union(DaysOfWeek::FRIDAY),
+                    ),
+                    until: Some("20261231T080000Z".into()),
+                    ..pattern(RecurrenceType::Weekly)
+                },
+                "FREQ=WEEKLY;UNTIL=20261231T080000Z;BYDAY=MO,WE,FR",
+            ),
+            (
+                Recurrence {
+                    day_of_month: Some(15),
+                    interval: Some(3),
+                    ..pattern(RecurrenceType::Monthly)
+                },
+                "FREQ=MONTHLY;INTERVAL=3;BYMONTHDAY=15",
+            ),
+            (
+                Recurrence {
+                    day_of_week: Some(DaysOfWeek::TUESDAY),
+                    week_of_month: Some(2),
+                    ..pattern(RecurrenceType::MonthlyNth)
+                },
+                "FREQ=MONTHLY;BYDAY=2TU",
+            ),
+            (
+                // Last week of the month.
+                Recurrence {
+                    day_of_week: Some(DaysOfWeek::FRIDAY),
+                    week_of_month: Some(5),
+                    ..pattern(RecurrenceType::MonthlyNth)
+                },
+                "FREQ=MONTHLY;BYDAY=-1FR",
+            ),
+            (
+                // The last day of the month (DayOfWeek 127).
+                Recurrence {
+                    day_of_week: Some(DaysOfWeek::ALL),
+                    week_of_month: Some(5),
+                    ..pattern(RecurrenceType::MonthlyNth)
+                },
+                "FREQ=MONTHLY;BYMONTHDAY=-1",
+            ),
+            (
+                // The first weekday of the month.
+                Recurrence {
+                    day_of_week: Some(DaysOfWeek::WEEKDAYS),
+                    week_of_month: Some(1),
+                    ..pattern(RecurrenceType::MonthlyNth)
+                },
+                "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=1",
+            ),
+            (
+                Recurrence {
+                    day_of_month: Some(14),
+                    month_of_year: Some(3),
+                    ..pattern(RecurrenceType::Yearly)
+                },
+                "FREQ=YEARLY;BYMONTHDAY=14;BYMONTH=3",
+            ),
+            (
+                Recurrence {
+                    day_of_week: Some(DaysOfWeek::THURSDAY),
+                    week_of_month: Some(4),
+                    month_of_year: Some(11),
+                    ..pattern(RecurrenceType::YearlyNth)
+                },
+                "FREQ=YEARLY;BYDAY=4TH;BYMONTH=11",
+            ),
+            (
+                // Last Sunday of October, every year.
+                Recurrence {
+                    day_of_week: Some(DaysOfWeek::SUNDAY),
+                    week_of_month: Some(5),
+                    month_of_year: Some(10),
+                    ..pattern(RecurrenceType::YearlyNth)
+                },
+                "FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10",
+            ),
+            (
+                Recurrence {
+                    interval: Some(2),
+                    day_of_week: Some(DaysOfWeek::TUESDAY.union(DaysOfWeek::SUNDAY)),
+                    first_day_of_week: Some(0),
+                    ..pattern(RecurrenceType::Weekly)
+                },
+                "FREQ=WEEKLY;INTERVAL=2;BYDAY=SU,TU;WKST=SU",
+            ),
+        ];
+        for (r, text) in cases {
+            let rule = to_rrule(&r, &start).unwrap();
+            assert_eq!(rule.to_string(), text);
+            let parsed = parse_rrule(text);
+            assert_eq!(parsed, rule, "{text}");
+            assert_eq!(from_rrule(&parsed, &start).unwrap(), r, "{text}");
+        }
+    }
+
+    #[test]
+    fn until_and_occurrences() {
+        let start = berlin(2026, 3, 10);
+        // Both ends: the count is written.
+        let both = Recurrence {
+            occurrences: Some(5),
+            until: Some("2026-12-31T08:00:00.000Z".into()),
+            ..pattern(RecurrenceType::Daily)
+        };
+        assert_eq!(
+            to_rrule(&both, &start).unwrap().to_string(),
+            "FREQ=DAILY;COUNT=5"
+        );
+        // Until in the extended form is written in UTC, and comes back compact.
+        let until = Recurrence {
+            until: Some("2026-12-31T08:00:00.000Z".into()),
+            ..pattern(RecurrenceType::Daily)
+        };
+        let rule = to_rrule(&until, &start).unwrap();
+        assert_eq!(rule.to_string(), "FREQ=DAILY;UNTIL=20261231T080000Z");
+        assert_eq!(
+            from_rrule(&rule, &start).unwrap().until.as_deref(),
+            Some("20261231T080000Z")
+        );
+        // An all-day event's UNTIL is a DATE: the local date of Until.
+        let all_day = Dtstart {
+            local: date(2026, 3, 10).at(0, 0, 0, 0),
+            all_day: true,
+            ..start.clone()
+        };
+        let until = Recurrence {
+            until: Some("20261230T230000Z".into()),
+            ..pattern(RecurrenceType::Daily)
+        };
+        let rule = to_rrule(&until, &all_day).unwrap();
+        assert_eq!(rule.to_string(), "FREQ=DAILY;UNTIL=20261231");
+        // ...and reads back as that day's start in the event's zone.
+        assert_eq!(
+            from_rrule(&rule, &all_day).unwrap().until.as_deref(),
+            Some("20261230T230000Z")
+        );
+        // A floating UNTIL is local time in the event's zone; an offset one is exact.
+        let floating = parse_rrule("FREQ=DAILY;UNTIL=20260701T090000");
+        assert_eq!(
+            from_rrule(&floating, &start).unwrap().until.as_deref(),
+            Some("20260701T070000Z")
+        );
+        let bad = Recurrence {
+            until: Some("next tuesday".into()),
+            ..pattern(RecurrenceType::Daily)
+        };
+        assert_eq!(to_rrule(&bad, &start), Err(RecurrenceError::InvalidUntil));
+    }
+
+    #[test]
+    fn missing_parts_come_from_the_start() {
+        let start = berlin(2026, 3, 11); // the second Wednesday of March
+        let weekly = from_rrule(&parse_rrule("FREQ=WEEKLY"), &start).unwrap();
+        assert_eq!(weekly.day_of_week, Some(DaysOfWeek::WEDNESDAY));
+        let monthly = from_rrule(&parse_rrule("FREQ=MONTHLY"), &start).unwrap();
+        assert_eq!(monthly.recurrence_type, RecurrenceType::Monthly);
+        assert_eq!(monthly.day_of_month, Some(11));
+        let yearly = from_rrule(&parse_rrule("FREQ=YEARLY"), &start).unwrap();
+        assert_eq!(
+            (
+                yearly.recurrence_type,
+                yearly.month_of_year,
+                yearly.day_of_month
+            ),
+            (RecurrenceType::Yearly, Some(3), Some(11))
+        );
+        // And the other way: a MonthlyNth without its days is the start's.
+        let bare = pattern(RecurrenceType::MonthlyNth);
+        assert_eq!(
+            to_rrule(&bare, &start).unwrap().to_string(),
+            "FREQ=MONTHLY;BYDAY=2WE"
+        );
+        let bare = pattern(RecurrenceType::Yearly);
+        assert_eq!(
+            to_rrule(&bare, &start).unwrap().to_string(),
+            "FREQ=YEARLY;BYMONTHDAY=11;BYMONTH=3"
+        );
+    }
+
+    #[test]
+    fn what_does_not_convert() {
+        let start = berlin(2026, 3, 10);
+        for text in [
+            "FREQ=HOURLY",
+            "FREQ=MONTHLY;BYDAY=TU",
+            "FREQ=MONTHLY;BYMONTHDAY=1,15",
+            "FREQ=MONTHLY;BYDAY=5MO",
+            "FREQ=YEARLY;BYMONTH=1,7",
+            "FREQ=YEARLY;BYYEARDAY=100",
+            "FREQ=WEEKLY;BYDAY=1MO",
+            "FREQ=DAILY;COUNT=1000",
+            "FREQ=DAILY;BYHOUR=9,17",
+        ] {
+            assert!(
+                matches!(
+                    from_rrule(&parse_rrule(text), &start),
+                    Err(RecurrenceError::Unsupported(_))
+                ),
+                "{text}"
+            );
+        }
+        let lunar = Recurrence {
+            calendar_type: Some(15),
+            ..pattern(RecurrenceType::Yearly)
+        };
+        assert!(matches!(
+            to_rrule(&lunar, &start),
+            Err(RecurrenceError::Unsupported(_))
+        ));
+        let leap = Recurrence {
+            is_leap_month: Some(true),
+            ..pattern(RecurrenceType::Yearly)
+        };
+        assert!(to_rrule(&leap, &start).is_err());
+        let gregorian = Recurrence {
+            calendar_type: Some(1),
+            is_leap_month: Some(false),
+            ..pattern(RecurrenceType::Yearly)
+        };
+        assert!(to_rrule(&gregorian, &start).is_ok());
+    }
+
+    fn hour() -> SignedDuration {
+        SignedDuration::from_hours(1)
+    }
+
+    fn starts(list: &[Occurrence]) -> Vec<Timestamp> {
+        list.iter().map(|o| o.start).collect()
+    }
+
+    /// A weekly 09:00 event keeps 09:00 local on both sides of each zone's DST changes.
+    #[test]
+    fn expansion_keeps_local_time_across_dst() {
+        let weekly = |days| Recurrence {
+            day_of_week: Some(days),
+            ..pattern(RecurrenceType::Weekly)
+        };
+        let window = (utc(2026, 1, 1, 0, 0), utc(2027, 1, 1, 0, 0));
+        // Berlin: CEST from 29 March to 25 October 2026.
+        let start = berlin(2026, 3, 16);
+        let all = expand(
+            &weekly(DaysOfWeek::MONDAY),
+            &start,
+            hour(),
+            window.0,
+            window.1,
+        )
+        .unwrap();
+        assert!(all.iter().all(|o| o.local.time() == start.local.time()));
+        assert_eq!(
+            starts(&all[..4]),
+            [
+                utc(2026, 3, 16, 8, 0),
+                utc(2026, 3, 23, 8, 0),
+                utc(2026, 3, 30, 7, 0),
+                utc(2026, 4, 6, 7, 0)
+            ]
+        );
+        let on = |d: Date| all.iter().find(|o| o.local.date() == d).unwrap().start;
+        assert_eq!(on(date(2026, 10, 19)), utc(2026, 10, 19, 7, 0));
+        assert_eq!(on(date(2026, 10, 26)), utc(2026, 10, 26, 8, 0));
+        // New York: EDT from 8 March to 1 November 2026.
+        let start = start_in("America/New_York", 2026, 3, 6, 9, 0);
+        let all = expand(
+            &weekly(DaysOfWeek::FRIDAY),
+            &start,
+            hour(),
+            window.0,
+            window.1,
+        )
+        .unwrap();
+        assert_eq!(
+            starts(&all[..2]),
+            [utc(2026, 3, 6, 14, 0), utc(2026, 3, 13, 13, 0)]
+        );
+        let on = |d: Date| all.iter().find(|o| o.local.date() == d).unwrap().start;
+        assert_eq!(on(date(2026, 10, 30)), utc(2026, 10, 30, 13, 0));
+        assert_eq!(on(date(2026, 11, 6)), utc(2026, 11, 6, 14, 0));
+        // Sydney: daylight time ends 5 April and starts 4 October 2026.
+        let start = start_in("Australia/Sydney", 2026, 4, 3, 9, 0);
+        let daily = pattern(RecurrenceType::Daily);
+        let all = expand(&daily, &start, hour(), window.0, window.1).unwrap();
+        assert_eq!(
+            starts(&all[..4]),
+            [
+                utc(2026, 4, 2, 22, 0),
+                utc(2026, 4, 3, 22, 0),
+                utc(2026, 4, 4, 23, 0),
+                utc(2026, 4, 5, 23, 0)
+            ]
+        );
+        let oct: Vec<_> = all
+            .iter()
+            .filter(|o| o.local.date() >= date(2026, 10, 3) && o.local.date() <= date(2026, 10, 4))
+            .collect();
+        assert_eq!(oct[0].start, utc(2026, 10, 2, 23, 0));
+        assert_eq!(oct[1].start, utc(2026, 10, 3, 22, 0));
+        // Across the new year Sydney stays in daylight time (+11).
+        let ny = all
+            .iter()
+            .find(|o| o.local.date() == date(2026, 12, 31))
+            .unwrap();
+        assert_eq!(ny.start, utc(2026, 12, 30, 22, 0));
+        // Kolkata: +05:30 all year.
+        let start = start_in("Asia/Kolkata", 2026, 1, 5, 9, 0);
+        let all = expand(
+            &weekly(DaysOfWeek::MONDAY),
+            &start,
+            hour(),
+            window.0,
+            window.1,
+        )
+        .unwrap();
+        assert_eq!(all.len(), 52);
+        assert!(all.iter().all(|o| {
+            let t = tz::Offset::UTC.to_datetime(o.start);
+            (t.hour(), t.minute()) == (3, 30)
+        }));
+    }
+
+    #[test]
+    fn expansion_in_the_gap_and_the_fold() {
+        // A daily 02:30 event in Berlin: on 29 March 02:30 does not exist and is 03:30
+        // CEST; on 25 October it happens twice and the first (CEST) is meant.
+        let start = start_in("Europe/Berlin", 2026, 3, 28, 2, 30);
+        let all = expand(
+            &pattern(RecurrenceType::Daily),
+            &start,
+            hour(),
+            utc(2026, 3, 1, 0, 0),
+            utc(2026, 3, 31, 0, 0),
+        )
+        .unwrap();
+        assert_eq!(
+            starts(&all),
+            [
+                utc(2026, 3, 28, 1, 30),
+                utc(2026, 3, 29, 1, 30),
+                utc(2026, 3, 30, 0, 30)
+            ]
+        );
+        let fall = start_in("Europe/Berlin", 2026, 10, 24, 2, 30);
+        let all = expand(
+            &pattern(RecurrenceType::Daily),
+            &fall,
+            hour(),
+            utc(2026, 10, 1, 0, 0),
+            utc(2026, 10, 27, 0, 0),
+        )
+        .unwrap();
+        assert_eq!(
+            starts(&all),
+            [
+                utc(2026, 10, 24, 0, 30),
+                utc(2026, 10, 25, 0, 30),
+                utc(2026, 10, 26, 1, 30)
+            ]
+        );
+    }
+
+    #[test]
+    fn all_day_yearly_event_stays_on_its_date() {
+        for zone in [
+            "Europe/Berlin",
+            "America/New_York",
+            "Australia/Sydney",
+            "Asia/Kolkata",
+        ] {
+            let start = Dtstart {
+                local: date(2026, 2, 14).at(0, 0, 0, 0),
+                zone: tz::TimeZone::get(zone).unwrap(),
+                all_day: true,
+            };
+            let yearly = Recurrence {
+                day_of_month: Some(14),
+                month_of_year: Some(2),
+                ..pattern(RecurrenceType::Yearly)
+            };
+            let all = expand(
+                &yearly,
+                &start,
+                SignedDuration::from_hours(24),
+                utc(2025, 1, 1, 0, 0),
+                utc(2031, 1, 1, 0, 0),
+            )
+            .unwrap();
+            let dates: Vec<Date> = all.iter().map(|o| o.local.date()).collect();
+            assert_eq!(
+                dates,
+                (2026..=2030).map(|y| date(y, 2, 14)).collect::<Vec<_>>(),
+                "{zone}"
+            );
+            assert!(all
+                .iter()
+                .all(|o| o.local.time() == jiff::civil::Time::midnight()));
+        }
+        // 29 February: only in leap years (RFC 5545 skips dates that don't exist).
+        let leap = Dtstart {
+            local: date(2028, 2, 29).at(0, 0, 0, 0),
+            zone: tz::TimeZone::UTC,
+            all_day: true,
+        };
+        let all = expand(
+            &pattern(RecurrenceType::Yearly),
+            &leap,
+            SignedDuration::from_hours(24),
+            utc(2028, 1, 1, 0, 0),
+            utc(2037, 1, 1, 0, 0),
+        )
+        .unwrap();
+        let years: Vec<i16> = all.iter().map(|o| o.local.year()).collect();
+        assert_eq!(years, [2028, 2032, 2036]);
+    }
+
+    fn dates_of(r: &Recurrence, start: &Dtstart, to: Timestamp) -> Vec<Date> {
+        expand(r, start, hour(), utc(1900, 1, 1, 0, 0), to)
+            .unwrap()
+            .iter()
+            .map(|o| o.local.date())
+            .collect()
+    }
+
+    #[test]
+    fn nth_days_of_months_and_years() {
+        let start = berlin(2026, 1, 1);
+        let to = utc(2026, 6, 1, 0, 0);
+        let last_friday = Recurrence {
+            day_of_week: Some(DaysOfWeek::FRIDAY),
+            week_of_month: Some(5),
+            ..pattern(RecurrenceType::MonthlyNth)
+        };
+        assert_eq!(
+            dates_of(&last_friday, &start, to),
+            [
+                date(2026, 1, 30),
+                date(2026, 2, 27),
+                date(2026, 3, 27),
+                date(2026, 4, 24),
+                date(2026, 5, 29)
+            ]
+        );
+        let last_day = Recurrence {
+            day_of_week: Some(DaysOfWeek::ALL),
+            week_of_month: Some(5),
+            ..pattern(RecurrenceType::MonthlyNth)
+        };
+        assert_eq!(
+            dates_of(&last_day, &start, to),
+            [
+                date(2026, 1, 31),
+                date(2026, 2, 28),
+                date(2026, 3, 31),
+                date(2026, 4, 30),
+                date(2026, 5, 31)
+            ]
+        );
+        let first_weekday = Recurrence {
+            day_of_week: Some(DaysOfWeek::WEEKDAYS),
+            week_of_month: Some(1),
+            ..pattern(RecurrenceType::MonthlyNth)
+        };
+        assert_eq!(
+            dates_of(&first_weekday, &start, to),
+            [
+                date(2026, 1, 1),
+                date(2026, 2, 2),
+                date(2026, 3, 2),
+                date(2026, 4, 1),
+                date(2026, 5, 1)
+            ]
+        );
+        // The 31st: months without one have no occurrence.
+        let day_31 = Recurrence {
+            day_of_month: Some(31),
+            ..pattern(RecurrenceType::Monthly)
+        };
+        assert_eq!(
+            dates_of(&day_31, &start, to),
+            [date(2026, 1, 31), date(2026, 3, 31), date(2026, 5, 31)]
+        );
+        // Thanksgiving: the fourth Thursday of November.
+        let thanksgiving = Recurrence {
+            day_of_week: Some(DaysOfWeek::THURSDAY),
+            week_of_month: Some(4),
+            month_of_year: Some(11),
+            ..pattern(RecurrenceType::YearlyNth)
+        };
+        assert_eq!(
+            dates_of(&thanksgiving, &start, utc(2029, 1, 1, 0, 0)),
+            [date(2026, 11, 26), date(2027, 11, 25), date(2028, 11, 23)]
+        );
+    }
+
+    /// RFC 5545 3.3.10's WKST example: the week start changes which days pair up.
+    #[test]
+    fn first_day_of_week_changes_biweekly_pairs() {
+        let start = start_in("America/New_York", 1997, 8, 5, 9, 0);
+        let mut r = Recurrence {
+            interval: Some(2),
+            occurrences: Some(4),
+            day_of_week: Some(DaysOfWeek::TUESDAY.union(DaysOfWeek::SUNDAY)),
+            first_day_of_week: Some(1),
+            ..pattern(RecurrenceType::Weekly)
+        };
+        let to = utc(1998, 1, 1, 0, 0);
+        assert_eq!(
+            dates_of(&r, &start, to),
+            [
+                date(1997, 8, 5),
+                date(1997, 8, 10),
+                date(1997, 8, 19),
+                date(1997, 8, 24)
+            ]
+        );
+        r.first_day_of_week = Some(0);
+        assert_eq!(
+            dates_of(&r, &start, to),
+            [
+                date(1997, 8, 5),
+                date(1997, 8, 17),
+                date(1997, 8, 19),
+                date(1997, 8, 31)
+            ]
+        );
+    }
+
+    #[test]
+    fn count_until_and_window() {
+        let start = berlin(2026, 6, 1);
+        let five = Recurrence {
+            occurrences: Some(5),
+            ..pattern(RecurrenceType::Daily)
+        };
+        // The count runs from the start, whatever the window.
+        let later = expand(
+            &five,
+            &start,
+            hour(),
+            utc(2026, 6, 4, 0, 0),
+            utc(2027, 1, 1, 0, 0),
+        )
+        .unwrap();
+        assert_eq!(
+            later.iter().map(|o| o.local.day()).collect::<Vec<_>>(),
+            [4, 5]
+        );
+        // Until is inclusive: the third occurrence starts exactly then.
+        let until = Recurrence {
+            until: Some("20260603T070000Z".into()),
+            ..pattern(RecurrenceType::Daily)
+        };
+        let all = expand(
+            &until,
+            &start,
+            hour(),
+            utc(2026, 1, 1, 0, 0),
+            utc(2027, 1, 1, 0, 0),
+        )
+        .unwrap();
+        assert_eq!(all.len(), 3);
+        // An occurrence that began before the window and still runs is in it (free/busy).
+        let overlap = expand(
+            &pattern(RecurrenceType::Daily),
+            &start,
+            SignedDuration::from_hours(2),
+            utc(2026, 6, 2, 8, 0),
+            utc(2026, 6, 2, 9, 0),
+        )
+        .unwrap();
+        assert_eq!(starts(&overlap), [utc(2026, 6, 2, 7, 0)]);
+        // A window far ahead of an endless daily pattern stays small.
+        let far = expand(
+            &pattern(RecurrenceType::Daily),
+            &start,
+            hour(),
+            utc(2090, 1, 1, 0, 0),
+            utc(2090, 1, 8, 0, 0),
+        )
+        .unwrap();
+        assert_eq!(far.len(), 7);
     }
 }
