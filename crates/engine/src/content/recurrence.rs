@@ -419,7 +419,9 @@ const MAX_PERIODS: i64 = 200_000;
 /// overlap `from..to`, in order. Each keeps the start's local time of day in the start's
 /// zone (09:00 in Berlin stays 09:00 after a DST change; an all-day event stays on its
 /// dates). The count of Occurrences starts at the first date of the pattern on or after
-/// the start; Until bounds the start of the last occurrence, inclusive (RFC 5545 3.3.10).
+/// the start (a start off the pattern is not an occurrence, as in calcard and
+/// python-dateutil); Until bounds the start of the last occurrence, inclusive (RFC 5545
+/// 3.3.10), and is ignored when Occurrences is set.
 /// A DayOfMonth a month lacks (the 31st, February 30th) has no occurrence that month, as
 /// in RFC 5545.
 pub fn expand(
@@ -432,7 +434,12 @@ pub fn expand(
     check_gregorian(r)?;
     let interval = i64::from(r.interval.filter(|&i| i > 0).unwrap_or(1));
     let count = r.occurrences.filter(|&n| n > 0).map(u32::from);
-    let until = until_instant(r)?;
+    // As in the RRULE: with both ends, the count wins.
+    let until = if count.is_some() {
+        None
+    } else {
+        until_instant(r)?
+    };
     let first = start.local.date();
     // A period that begins two days after `to` (in any zone's dates) has nothing in range.
     let last_date = tz::Offset::UTC
@@ -1199,5 +1206,134 @@ mod tests {
         )
         .unwrap();
         assert_eq!(far.len(), 7);
+    }
+
+    /// calcard's own RRULE expansion (a port of rust-rrule) as an independent oracle: for
+    /// random patterns, the RRULE we write, expanded by calcard from an iCalendar event,
+    /// gives the same instants as [`expand`] of the EAS pattern. Start times avoid 00:00 to
+    /// 04:00, where gap and fold handling is tested above on its own.
+    mod against_calcard {
+        use super::*;
+        use calcard::common::timezone::Tz;
+        use proptest::prelude::*;
+
+        const ZONES: [&str; 4] = [
+            "Europe/Berlin",
+            "America/New_York",
+            "Australia/Sydney",
+            "Asia/Kolkata",
+        ];
+
+        fn recurrence() -> impl Strategy<Value = Recurrence> {
+            let ty = prop_oneof![
+                Just(RecurrenceType::Daily),
+                Just(RecurrenceType::Weekly),
+                Just(RecurrenceType::Monthly),
+                Just(RecurrenceType::MonthlyNth),
+                Just(RecurrenceType::Yearly),
+                Just(RecurrenceType::YearlyNth),
+            ];
+            (
+                ty,
+                1u16..=4,
+                prop::option::of(1u16..=30),
+                prop::option::of(1i64..=900),
+                prop::option::of(1u8..=127),
+                1u8..=31,
+                1u8..=5,
+                1u8..=12,
+                prop::option::of(0u8..=6),
+            )
+                .prop_map(
+                    |(ty, interval, count, until_days, mask, dom, week, month, wkst)| {
+                        let mut r = Recurrence {
+                            interval: Some(interval),
+                            occurrences: count,
+                            // Days after 2024-01-01, as an instant: resolved against the start
+                            // in the test.
+                            until: until_days.map(|d| d.to_string()),
+                            first_day_of_week: wkst,
+                            ..Recurrence::new(ty)
+                        };
+                        let mask = mask.and_then(DaysOfWeek::from_bits);
+                        match ty {
+                            RecurrenceType::Daily => r.day_of_week = mask,
+                            RecurrenceType::Weekly => {
+                                r.day_of_week = mask.or(Some(DaysOfWeek::MONDAY))
+                            }
+                            RecurrenceType::Monthly => r.day_of_month = Some(dom),
+                            RecurrenceType::Yearly => {
+                                r.day_of_month = Some(dom);
+                                r.month_of_year = Some(month);
+                            }
+                            RecurrenceType::MonthlyNth | RecurrenceType::YearlyNth => {
+                                r.day_of_week = mask.or(Some(DaysOfWeek::FRIDAY));
+                                r.week_of_month = Some(week);
+                                if ty == RecurrenceType::YearlyNth {
+                                    r.month_of_year = Some(month);
+                                }
+                            }
+                        }
+                        r
+                    },
+                )
+        }
+
+        fn calcard_instants(start: &Dtstart, rule: &str, to: Timestamp) -> Vec<i64> {
+            let name = start.zone.iana_name().unwrap();
+            let local = start.local.strftime("%Y%m%dT%H%M%S");
+            let ics = format!(
+                "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:p\r\n\
+                 DTSTART;TZID={name}:{local}\r\nDURATION:PT1H\r\nRRULE:{rule}\r\n\
+                 END:VEVENT\r\nEND:VCALENDAR\r\n"
+            );
+            let cal = ICalendar::parse(&ics).unwrap();
+            let expanded = cal.expand_dates(Tz::Floating, 5000);
+            assert!(expanded.errors.is_empty(), "{:?}", expanded.errors);
+            let mut all: Vec<i64> = expanded
+                .events
+                .iter()
+                .map(|e| e.start.timestamp())
+                .filter(|&t| t < to.as_second())
+                .collect();
+            all.sort();
+            all
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(200))]
+            #[test]
+            fn same_instants_as_calcard(
+                mut r in recurrence(),
+                zone in 0usize..4,
+                (y, mo, d) in (2024i16..=2028, 1i8..=12, 1i8..=28),
+                (h, mi) in (5i8..=23, prop_oneof![Just(0i8), Just(30)]),
+            ) {
+                let start = start_in(ZONES[zone], y, mo, d, h, mi);
+                let begin = local_instant(&start.zone, start.local).unwrap();
+                if let Some(days) = r.until.take() {
+                    let days: i64 = days.parse().unwrap();
+                    // Half a day off the occurrences' time: calcard compares a UTC UNTIL with
+                    // wall-clock times, an hour off after a DST change (a 05:00 EST
+                    // occurrence at 10:00Z passes UNTIL=...T090000Z there).
+                    let until = begin
+                        .checked_add(SignedDuration::from_hours(24 * days + 12))
+                        .unwrap();
+                    r.until = Some(compact_datetime(until));
+                }
+                let to = begin.checked_add(SignedDuration::from_hours(24 * 366 * 3)).unwrap();
+                let rule = to_rrule(&r, &start).unwrap().to_string();
+                let ours: Vec<i64> = expand(&r, &start, SignedDuration::ZERO, begin, to)
+                    .unwrap()
+                    .iter()
+                    .map(|o| o.start.as_second())
+                    .collect();
+                prop_assert_eq!(ours, calcard_instants(&start, &rule, to), "{}", rule);
+                // And the rule reads back as the same pattern.
+                let back = from_rrule(&parse_rrule(&rule), &start).unwrap();
+                let again = to_rrule(&back, &start).unwrap().to_string();
+                prop_assert_eq!(again, rule);
+            }
+        }
     }
 }
