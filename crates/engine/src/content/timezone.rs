@@ -753,4 +753,61 @@ mod tests {
             Some("Europe/Berlin")
         );
     }
+
+    /// Every geographic zone of the database whose year has no DST or one DST period:
+    /// its blob for the year reproduces the year's offsets, and reads back as a zone that
+    /// does the same that year (by name, and for a sample without names, by rules alone).
+    #[test]
+    fn every_zone_with_simple_rules() {
+        let mut names: Vec<String> = tz::db()
+            .available()
+            .map(|n| n.as_str().to_string())
+            .filter(|n| is_geographic(n))
+            .collect();
+        names.sort();
+        let mut checked = 0;
+        for (i, name) in names.iter().enumerate() {
+            let zone = zone(name);
+            for year in [2025, 2027] {
+                let (offset, transitions) = year_signature(&zone, year).unwrap();
+                let simple = match transitions.as_slice() {
+                    [] => true,
+                    [(_, a), (_, b)] => *b == offset && *a != offset,
+                    _ => false,
+                };
+                if !simple {
+                    continue;
+                }
+                checked += 1;
+                let blob = from_iana(&zone, year).unwrap();
+                let rules = rules_zone(&blob).unwrap();
+                assert_eq!(
+                    year_signature(&rules, year).unwrap(),
+                    (offset, transitions.clone()),
+                    "{name} {year}"
+                );
+                let back = to_iana(&blob, year).unwrap();
+                assert_eq!(
+                    year_signature(&back, year).unwrap(),
+                    (offset, transitions.clone()),
+                    "{name} {year}"
+                );
+                if i % 25 == 0 {
+                    let unnamed = EasTimeZone {
+                        standard_name: String::new(),
+                        daylight_name: String::new(),
+                        ..blob
+                    };
+                    let back = to_iana(&unnamed, year).unwrap();
+                    assert!(back.iana_name().is_some(), "{name} {year}");
+                    assert_eq!(
+                        year_signature(&back, year).unwrap(),
+                        (offset, transitions),
+                        "{name} {year}"
+                    );
+                }
+            }
+        }
+        assert!(checked > 600, "{checked}");
+    }
 }
