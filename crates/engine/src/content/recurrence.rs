@@ -161,7 +161,20 @@ pub fn to_rrule(
                 ICalendarFrequency::Yearly
             };
             let day = r.day_of_month.unwrap_or(start.local.day() as u8);
-            rule.bymonthday = vec![day as i8];
+            let shortest = match r.recurrence_type {
+                RecurrenceType::Yearly => {
+                    shortest_month(r.month_of_year.unwrap_or(start.local.month() as u8))
+                }
+                _ => 28,
+            };
+            if day > shortest {
+                // Exchange's DayOfMonth falls on the last day of a month that lacks it;
+                // RRULE would skip that month, so: the last of the days from the 28th.
+                rule.bymonthday = (28..=day as i8).collect();
+                rule.bysetpos = vec![-1];
+            } else {
+                rule.bymonthday = vec![day as i8];
+            }
         }
         RecurrenceType::MonthlyNth | RecurrenceType::YearlyNth => {
             rule.freq = if r.recurrence_type == RecurrenceType::MonthlyNth {
@@ -220,7 +233,11 @@ pub fn from_rrule(
     {
         return Err(Unsupported("RSCALE or SKIP"));
     }
-    if rule.bymonth.len() > 1 || rule.bymonthday.len() > 1 || rule.bysetpos.len() > 1 {
+    let clamped_day = clamped_day(rule);
+    if rule.bymonth.len() > 1
+        || (rule.bymonthday.len() > 1 && clamped_day.is_none())
+        || rule.bysetpos.len() > 1
+    {
         return Err(Unsupported("several months, month days or set positions"));
     }
     if rule.bymonth.iter().any(|m| m.is_leap()) {
@@ -289,24 +306,21 @@ pub fn from_rrule(
                 r.day_of_week = Some(days);
                 r.week_of_month = Some(week);
             };
+            let by_day = |r: &mut Recurrence, day: u8| {
+                r.recurrence_type = if yearly {
+                    RecurrenceType::Yearly
+                } else {
+                    RecurrenceType::Monthly
+                };
+                r.day_of_month = Some(day);
+            };
             match (rule.bymonthday.first(), days, rule.bysetpos.first()) {
+                _ if days.is_none() && clamped_day.is_some() => {
+                    by_day(&mut r, clamped_day.unwrap_or(28));
+                }
                 (Some(&-1), None, None) => nth(&mut r, DaysOfWeek::ALL, 5),
-                (Some(&d), None, None) if d > 0 => {
-                    r.recurrence_type = if yearly {
-                        RecurrenceType::Yearly
-                    } else {
-                        RecurrenceType::Monthly
-                    };
-                    r.day_of_month = Some(d as u8);
-                }
-                (None, None, None) => {
-                    r.recurrence_type = if yearly {
-                        RecurrenceType::Yearly
-                    } else {
-                        RecurrenceType::Monthly
-                    };
-                    r.day_of_month = Some(start_date.day() as u8);
-                }
+                (Some(&d), None, None) if d > 0 => by_day(&mut r, d as u8),
+                (None, None, None) => by_day(&mut r, start_date.day() as u8),
                 (None, Some(days), None) if ordinals.len() == 1 && has_ordinals => {
                     let week = week_of_ordinal(i64::from(ordinals[0].unwrap_or(0)))?;
                     nth(&mut r, days, week);
@@ -324,6 +338,24 @@ pub fn from_rrule(
         _ => return Err(Unsupported("a frequency finer than daily")),
     }
     Ok(r)
+}
+
+/// The fewest days `month` has in any year.
+fn shortest_month(month: u8) -> u8 {
+    match month {
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// The day of `BYMONTHDAY=28,29,...,d;BYSETPOS=-1` (d 29..=31): "the d-th, or the last
+/// day of a shorter month", the RRULE [`to_rrule`] writes for such a DayOfMonth.
+fn clamped_day(rule: &ICalendarRecurrenceRule) -> Option<u8> {
+    let days = &rule.bymonthday;
+    let last = *days.last()?;
+    let is_range = days.len() >= 2 && days.iter().copied().eq(28..=last);
+    (rule.bysetpos == [-1] && rule.byday.is_empty() && is_range && last <= 31).then_some(last as u8)
 }
 
 /// Until as an instant (MS-ASDTYPE dateTime in either form).
@@ -422,8 +454,8 @@ const MAX_PERIODS: i64 = 200_000;
 /// the start (a start off the pattern is not an occurrence, as in calcard and
 /// python-dateutil); Until bounds the start of the last occurrence, inclusive (RFC 5545
 /// 3.3.10), and is ignored when Occurrences is set.
-/// A DayOfMonth a month lacks (the 31st, February 30th) has no occurrence that month, as
-/// in RFC 5545.
+/// A DayOfMonth a month lacks (the 31st, February 29th) falls on its last day, as
+/// Exchange reads DayOfMonth.
 pub fn expand(
     r: &Recurrence,
     start: &Dtstart,
@@ -542,7 +574,11 @@ fn day_in_month(r: &Recurrence, first: Date, month: Date) -> Vec<Date> {
             pick.copied().into_iter().collect()
         }
         _ => {
-            let day = r.day_of_month.map_or(first.day(), |d| d as i8);
+            // A day the month lacks is its last day (Exchange's DayOfMonth).
+            let day = r
+                .day_of_month
+                .map_or(first.day(), |d| d as i8)
+                .min(month.days_in_month());
             Date::new(month.year(), month.month(), day)
                 .ok()
                 .into_iter()
@@ -684,6 +720,32 @@ mod tests {
                 "FREQ=YEARLY;BYMONTHDAY=14;BYMONTH=3",
             ),
             (
+                // The 30th, or the last day of February.
+                Recurrence {
+                    day_of_month: Some(30),
+                    ..pattern(RecurrenceType::Monthly)
+                },
+                "FREQ=MONTHLY;BYMONTHDAY=28,29,30;BYSETPOS=-1",
+            ),
+            (
+                // 31 April is 30 April.
+                Recurrence {
+                    day_of_month: Some(31),
+                    month_of_year: Some(4),
+                    ..pattern(RecurrenceType::Yearly)
+                },
+                "FREQ=YEARLY;BYMONTHDAY=28,29,30,31;BYMONTH=4;BYSETPOS=-1",
+            ),
+            (
+                // 31 May needs no care.
+                Recurrence {
+                    day_of_month: Some(31),
+                    month_of_year: Some(5),
+                    ..pattern(RecurrenceType::Yearly)
+                },
+                "FREQ=YEARLY;BYMONTHDAY=31;BYMONTH=5",
+            ),
+            (
                 Recurrence {
                     day_of_week: Some(DaysOfWeek::THURSDAY),
                     week_of_month: Some(4),
@@ -812,6 +874,8 @@ mod tests {
             "FREQ=HOURLY",
             "FREQ=MONTHLY;BYDAY=TU",
             "FREQ=MONTHLY;BYMONTHDAY=1,15",
+            "FREQ=MONTHLY;BYMONTHDAY=29,30;BYSETPOS=-1",
+            "FREQ=MONTHLY;BYMONTHDAY=28,29,30;BYSETPOS=1",
             "FREQ=MONTHLY;BYDAY=5MO",
             "FREQ=YEARLY;BYMONTH=1,7",
             "FREQ=YEARLY;BYYEARDAY=100",
@@ -1022,7 +1086,8 @@ mod tests {
                 .iter()
                 .all(|o| o.local.time() == jiff::civil::Time::midnight()));
         }
-        // 29 February: only in leap years (RFC 5545 skips dates that don't exist).
+        // 29 February: the 28th in other years (Exchange's DayOfMonth), and the RRULE
+        // says so.
         let leap = Dtstart {
             local: date(2028, 2, 29).at(0, 0, 0, 0),
             zone: tz::TimeZone::UTC,
@@ -1036,8 +1101,23 @@ mod tests {
             utc(2037, 1, 1, 0, 0),
         )
         .unwrap();
-        let years: Vec<i16> = all.iter().map(|o| o.local.year()).collect();
-        assert_eq!(years, [2028, 2032, 2036]);
+        let dates: Vec<Date> = all.iter().map(|o| o.local.date()).collect();
+        assert_eq!(dates.len(), 9);
+        assert_eq!(
+            dates[..5],
+            [
+                date(2028, 2, 29),
+                date(2029, 2, 28),
+                date(2030, 2, 28),
+                date(2031, 2, 28),
+                date(2032, 2, 29)
+            ]
+        );
+        let rule = to_rrule(&pattern(RecurrenceType::Yearly), &leap).unwrap();
+        assert_eq!(
+            rule.to_string(),
+            "FREQ=YEARLY;BYMONTHDAY=28,29;BYMONTH=2;BYSETPOS=-1"
+        );
     }
 
     fn dates_of(r: &Recurrence, start: &Dtstart, to: Timestamp) -> Vec<Date> {
@@ -1097,14 +1177,20 @@ mod tests {
                 date(2026, 5, 1)
             ]
         );
-        // The 31st: months without one have no occurrence.
+        // The 31st: the last day of shorter months (Exchange's DayOfMonth).
         let day_31 = Recurrence {
             day_of_month: Some(31),
             ..pattern(RecurrenceType::Monthly)
         };
         assert_eq!(
             dates_of(&day_31, &start, to),
-            [date(2026, 1, 31), date(2026, 3, 31), date(2026, 5, 31)]
+            [
+                date(2026, 1, 31),
+                date(2026, 2, 28),
+                date(2026, 3, 31),
+                date(2026, 4, 30),
+                date(2026, 5, 31)
+            ]
         );
         // Thanksgiving: the fourth Thursday of November.
         let thanksgiving = Recurrence {
