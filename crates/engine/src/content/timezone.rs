@@ -451,6 +451,19 @@ mod tests {
             assert_eq!(blob.standard_name, "Eastern Standard Time");
             assert_blob_follows_zone(&blob, &zone("America/New_York"), year);
         }
+        // The rules of the year: before 2007, the first Sunday of April to the last
+        // Sunday of October.
+        let blob = from_iana(&zone("America/New_York"), 2006).unwrap();
+        assert_eq!(blob.daylight_date, rule(4, 1, 2));
+        assert_eq!(blob.standard_date, rule(10, 5, 2));
+        assert_blob_follows_zone(&blob, &zone("America/New_York"), 2006);
+        assert_eq!(
+            to_iana(&blob, 2006).unwrap().iana_name(),
+            Some("America/New_York")
+        );
+        // The 2026 blob read for 2006 matches no zone's 2006: its own rules.
+        let blob = from_iana(&zone("America/New_York"), 2026).unwrap();
+        assert_eq!(to_iana(&blob, 2006).unwrap().iana_name(), None);
     }
 
     #[test]

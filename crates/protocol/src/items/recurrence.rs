@@ -378,4 +378,26 @@ mod tests {
         assert!(!DaysOfWeek::MONDAY.contains(0));
         assert_eq!(DaysOfWeek::SUNDAY.union(DaysOfWeek::SATURDAY).bits(), 65);
     }
+
+    proptest::proptest! {
+        /// Whatever text a client puts in each child, parsing answers without panicking,
+        /// and what parses writes back to the same pattern.
+        #[test]
+        fn any_children_parse_or_fail_cleanly(texts in proptest::collection::vec("[0-9a-z -]{0,6}", 12)) {
+            let t = RecurrenceTags::CALENDAR;
+            let tags = [
+                t.recurrence_type, t.until, t.occurrences, t.interval, t.day_of_week,
+                t.day_of_month, t.week_of_month, t.month_of_year, t.calendar_type,
+                t.is_leap_month, t.first_day_of_week, t.recurrence_type,
+            ];
+            let mut e = Element::new(t.recurrence);
+            for (tag, text) in tags.iter().zip(&texts) {
+                e.push_text(*tag, text.clone());
+            }
+            if let Ok(r) = Recurrence::parse(&e) {
+                let again = Recurrence::parse(&r.to_element(ProtocolVersion::V16_1)).unwrap();
+                proptest::prop_assert_eq!(again, r);
+            }
+        }
+    }
 }
