@@ -110,7 +110,7 @@ const OPTION_SAVE_IN_SENT: u8 = 0x01;
 const OPTION_ACCEPT_MULTIPART: u8 = 0x02;
 
 /// Standard base64 that accepts missing or present padding (clients differ).
-const BASE64: GeneralPurpose = GeneralPurpose::new(
+pub(crate) const BASE64: GeneralPurpose = GeneralPurpose::new(
     &alphabet::STANDARD,
     GeneralPurposeConfig::new()
         .with_encode_padding(true)

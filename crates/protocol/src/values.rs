@@ -1,5 +1,9 @@
 //! Small enumerations of the AirSync namespace that several commands share (Sync,
-//! GetItemEstimate, ItemOperations, Provision).
+//! GetItemEstimate, ItemOperations, Provision), and the MS-ASDTYPE values that items carry.
+
+pub mod timezone;
+
+pub use timezone::{SystemTime, TimeZone, TimeZoneError};
 
 use crate::macros::code_enum;
 

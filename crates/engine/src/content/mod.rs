@@ -2,3 +2,5 @@
 
 pub mod email;
 pub mod mail;
+pub mod recurrence;
+pub mod timezone;

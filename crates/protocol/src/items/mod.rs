@@ -2,3 +2,4 @@
 
 pub mod airsyncbase;
 pub mod email;
+pub mod recurrence;
