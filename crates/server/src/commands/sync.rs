@@ -103,7 +103,7 @@ pub async fn handle(
                 )
                 .await?;
             match outcome {
-                WaitOutcome::Changed(_) => collections = run(&request).await?,
+                WaitOutcome::Changed(..) => collections = run(&request).await?,
                 // MS-ASCMD 2.2.1.21: nothing changed within the wait → an empty response.
                 _ => return Ok(CommandResponse::Empty),
             }
