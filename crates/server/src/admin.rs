@@ -190,7 +190,9 @@ impl Metrics {
         if let Ok(h) = self.push_latency.lock() {
             h.render(&mut out, "easd_push_latency_seconds", "");
         }
-        out.push_str("# HELP easd_items_synced_total Items in Sync Commands, by class and direction.\n");
+        out.push_str(
+            "# HELP easd_items_synced_total Items in Sync Commands, by class and direction.\n",
+        );
         out.push_str("# TYPE easd_items_synced_total counter\n");
         for ((class, direction), n) in synced {
             let _ = writeln!(
@@ -412,9 +414,7 @@ mod tests {
         assert!(text.contains("easd_push_latency_seconds_bucket{le=\"0.0025\"} 0"));
         assert!(text.contains("easd_push_latency_seconds_bucket{le=\"0.005\"} 1"));
         assert!(text.contains("easd_push_latency_seconds_count 1"));
-        assert!(text.contains(
-            "easd_items_synced_total{class=\"Email\",direction=\"to_device\"} 4"
-        ));
+        assert!(text.contains("easd_items_synced_total{class=\"Email\",direction=\"to_device\"} 4"));
         assert!(text.contains("easd_requests_total{command=\"Sync\",http=\"200\",eas=\"1\"} 1"));
         assert!(
             text.contains("easd_request_duration_seconds_bucket{command=\"Sync\",le=\"0.025\"} 1")
