@@ -780,6 +780,93 @@ mod tests {
         assert!(parse_proxy_timeout("lb").is_err());
     }
 
+    /// A real certificate for `names`, valid until `days` from now (negative: expired).
+    fn certificate(names: &[&str], days: i64) -> (Vec<u8>, i64) {
+        let now = time::OffsetDateTime::now_utc();
+        let mut params =
+            rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+                .unwrap();
+        params.not_before = now - time::Duration::days(400);
+        params.not_after = now + time::Duration::days(days);
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = params.self_signed(&key).unwrap();
+        (cert.der().to_vec(), now.unix_timestamp())
+    }
+
+    fn ids(findings: &[Finding]) -> Vec<&'static str> {
+        findings.iter().map(|f| f.id).collect()
+    }
+
+    #[test]
+    fn certificate_name_and_expiry() {
+        let (der, now) = certificate(&["mail.example.com", "127.0.0.1"], 365);
+        assert!(check_certificate(&der, "mail.example.com", now, "c").is_empty());
+        assert!(check_certificate(&der, "127.0.0.1", now, "c").is_empty());
+        let wrong = check_certificate(&der, "mx.example.org", now, "c");
+        assert_eq!(ids(&wrong), ["tls-name"]);
+        assert!(wrong[0].fix.contains("mx.example.org"));
+
+        let (der, now) = certificate(&["mail.example.com"], 10);
+        let soon = check_certificate(&der, "mail.example.com", now, "c");
+        assert_eq!(ids(&soon), ["tls-expiry"]);
+        assert!(
+            soon[0].message.contains("expires in 9 days")
+                || soon[0].message.contains("expires in 10 days"),
+            "{}",
+            soon[0].message
+        );
+
+        let (der, now) = certificate(&["mail.example.com"], -1);
+        assert_eq!(
+            ids(&check_certificate(&der, "mail.example.com", now, "c")),
+            ["tls-expired"]
+        );
+        assert_eq!(
+            ids(&check_certificate(b"junk", "x", now, "c")),
+            ["tls-certificate"]
+        );
+    }
+
+    #[test]
+    fn the_public_host_is_the_public_urls() {
+        let c = Config {
+            public_url: Some("https://mail.example.org/Microsoft-Server-ActiveSync".into()),
+            ..Config::default()
+        };
+        assert_eq!(public_host(&c), "mail.example.org");
+        assert_eq!(public_host(&Config::default()), "localhost");
+    }
+
+    #[test]
+    fn devices_waiting_in_quarantine() {
+        use easd_store::Store;
+        let dir = tempfile::tempdir().unwrap();
+        let store = easd_store::SqliteStore::open_data_dir(dir.path()).unwrap();
+        let account = store.create_account("q@example.com", "x").unwrap();
+        let mut waiting = store
+            .create_partnership(account.id, "WAITING1", "iPhone", "ua")
+            .unwrap();
+        waiting.access_state = AccessState::Quarantined;
+        waiting.access_reason = "rule 2: quarantine iPhone".into();
+        store.update_partnership(&waiting).unwrap();
+        store
+            .create_partnership(account.id, "ALLOWED1", "Android", "ua")
+            .unwrap();
+        let devices: Vec<(String, Partnership)> = store
+            .list_partnerships(None)
+            .unwrap()
+            .into_iter()
+            .map(|p| ("q@example.com".to_owned(), p))
+            .collect();
+        let created = waiting.created_at;
+        assert!(check_quarantine(&devices, created + 3600).is_empty());
+        let f = check_quarantine(&devices, created + 25 * 3600);
+        assert_eq!(ids(&f), ["quarantine"]);
+        assert!(f[0].message.contains("WAITING1") && f[0].message.contains("25 h"));
+        assert!(f[0].message.contains("rule 2"));
+        assert!(f[0].fix.contains("easd device allow WAITING1"));
+    }
+
     #[test]
     fn access_log_rules() {
         let line = |dev: &str, cmd: &str, http: u16| {

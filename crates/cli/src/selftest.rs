@@ -501,6 +501,22 @@ async fn run_test(args: &SelftestArgs) -> anyhow::Result<Run> {
             cleanup.push(format!("{}: removing the test messages: {e:#}", d.name));
         }
     }
+    // What a fresh look at the Inbox (from SyncKey 0) still shows: a server that drops
+    // deletes keeps them.
+    a.keys.remove(&inbox);
+    if a.sync(&inbox).await.is_ok() {
+        let left: Vec<&str> = s
+            .iter()
+            .copied()
+            .filter(|x| a.find(&inbox, x).is_some())
+            .collect();
+        if !left.is_empty() {
+            cleanup.push(format!(
+                "still in the Inbox after the clean-up: {}",
+                left.join(", ")
+            ));
+        }
+    }
     let (key, _) = a
         .client
         .folder_sync(&key)
