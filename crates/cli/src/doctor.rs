@@ -629,15 +629,14 @@ async fn device_checks(
         ..SyncRequest::default()
     };
     let answered = async {
+        // One read of the answer for the whole wait: a read cut short could lose its head.
+        let answer = client.ping_answer();
+        tokio::pin!(answer);
         loop {
             tokio::select! {
-                answer = client.ping_answer() => return answer,
-                _ = tokio::time::sleep(Duration::from_millis(500)) => {
-                    if let Err(e) = other.sync(&sync).await {
-                        return Err(e);
-                    }
-                }
-            }
+                answer = &mut answer => return answer,
+                _ = tokio::time::sleep(Duration::from_millis(500)) => other.sync(&sync).await?,
+            };
         }
     };
     match tokio::time::timeout(Duration::from_secs(20), answered).await {

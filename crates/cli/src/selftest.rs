@@ -78,8 +78,10 @@ impl Device {
             self.items.insert(collection.to_owned(), BTreeMap::new());
         }
         loop {
+            // The answer to SyncKey 0 carries no items (MS-ASCMD 2.2.3.181.4): go on.
+            let initial = self.keys.get(collection).is_some_and(|k| k == "0");
             let more = self.sync_once(collection, Vec::new()).await?;
-            if !more {
+            if !more && !initial {
                 return Ok(());
             }
         }
