@@ -1,7 +1,11 @@
-//! `easd doctor`: reads the configuration, the access log and (with `--url`) a running
-//! server, and reports each problem with its fix. Exit code 1 when it finds a problem.
+//! `easd doctor`: reads the configuration, the TLS certificate, the access log, the store
+//! (devices left in quarantine) and (with `--url`) a running server, and reports each
+//! problem with its fix. Exit code 1 when it finds a problem.
 //!
-//! The rules are pure functions over the config and the log text so they can be tested.
+//! The rules are functions over the config, a certificate, the log text and the device list
+//! so they can be tested. With `--url` and credentials it works as a throwaway device
+//! (`easddoctor<random>`): Provision, FolderSync, Ping; the partnership is removed afterwards
+//! when the server's store is in the data dir, else it stays for `easd device remove`.
 
 use crate::eas_client::{self, DeviceInfo, EasClient, Endpoint, Trust};
 use easd_protocol::commands::folder_sync::FolderType;
@@ -17,7 +21,8 @@ use std::time::Duration;
 
 #[derive(clap::Args)]
 pub struct DoctorArgs {
-    /// A running server's EAS URL to check (OPTIONS, then an authenticated FolderSync).
+    /// A running server's EAS URL to check: OPTIONS and its certificate, Autodiscover, and
+    /// with --user/--password Provision, FolderSync and Ping on a throwaway device.
     #[arg(long)]
     url: Option<String>,
     #[arg(long, requires = "url")]

@@ -276,7 +276,11 @@ mod tests {
         let mut c = hub.watch(2, 12, vec![100]);
         assert_eq!(hub.parked(), 3);
         hub.changed(1, &[101, 999]);
+        let announced = Instant::now();
+        assert!(a.woken_at().is_none());
         assert_eq!(a.woken().await, Wake::Changed(vec![101]));
+        // The wake-up carries when the hub sent it: the start of the push latency.
+        assert!(a.woken_at().is_some_and(|at| at <= announced));
         assert!(b.try_woken().is_none());
         assert!(c.try_woken().is_none());
         assert_eq!(hub.parked(), 2);
