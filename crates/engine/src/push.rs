@@ -31,8 +31,9 @@ struct Watcher {
     tx: oneshot::Sender<Woken>,
 }
 
-/// A wake-up and when the hub sent it (right after the commit it announces): the start of
-/// the push latency a woken Ping reports.
+/// A wake-up and when the hub sent it: the start of the push latency a woken Ping reports.
+/// That is right after the commit it announces, or, for a commit of another process (`easd
+/// deliver`), after the poll of the change log that found it.
 type Woken = (Wake, Instant);
 
 const SHARDS: usize = 64;
