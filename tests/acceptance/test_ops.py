@@ -16,7 +16,7 @@ import pytest
 import requests
 from conftest import EASD, free_port
 from pyactivesync import EmailChange
-from test_email_sync import client, folder_id
+from test_email_sync import client, folder_id, raw_sync, sync_body
 from test_ping import deliver, synced  # noqa: F401 (a fixture)
 
 
@@ -278,6 +278,21 @@ def test_doctor_device_stuck_in_quarantine(fresh_easd):
     assert len(q) == 1, findings
     assert "OPSQUAR1" in q[0]["message"] and "48 h" in q[0]["message"] and "new device" in q[0]["message"]
     assert "easd device allow OPSQUAR1" in q[0]["fix"]
+
+
+def test_doctor_sync_key_reset_loop(fresh_easd):
+    easd = fresh_easd
+    c = client(easd, "carol@example.com", "carol-pw", "OPSLOOP1")
+    pk = c.provision()
+    inbox = folder_id(c, "Inbox")
+    c.sync_folder(inbox, "0")
+    for _ in range(5):  # a device that keeps replaying a key the server never gave
+        raw_sync(easd, "carol@example.com", "carol-pw", "OPSLOOP1", pk, sync_body(inbox, "999", 10))
+    r = run(easd, "doctor", "--json")
+    assert r.returncode != 0
+    loops = [f for f in map(json.loads, r.stdout.splitlines()) if f["id"] == "sync-loop"]
+    assert len(loops) == 1 and "OPSLOOP1" in loops[0]["message"], r.stdout
+    assert "easd log enable" in loops[0]["fix"]
 
 
 class FakeEas(http.server.BaseHTTPRequestHandler):

@@ -155,14 +155,18 @@ fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
         .find_map(|kv| kv.strip_prefix(key).and_then(|r| r.strip_prefix('=')))
 }
 
-/// Repeated 5xx per device, and FolderSync storms (the access log does not carry SyncKeys:
-/// a device asking for its folder hierarchy over and over is the usual sign of a
-/// FolderSync key 0 loop).
+/// Repeated 5xx per device, FolderSync storms, and sync key resets over and over. The
+/// access log does not carry SyncKeys: a device asking for its folder hierarchy again and
+/// again is the usual sign of a FolderSync key 0 loop, and one that keeps getting "invalid
+/// sync key" (Sync Status 3, FolderSync Status 9; MS-ASCMD 2.2.3.177.17, 2.2.3.177.5)
+/// resyncs from 0 each time.
 pub fn check_access_log(text: &str) -> Vec<Finding> {
     const REPEATED_5XX: usize = 3;
     const FOLDERSYNC_LOOP: usize = 20;
+    const RESET_LOOP: usize = 5;
     let mut errors: HashMap<String, usize> = HashMap::new();
     let mut folder_syncs: HashMap<String, usize> = HashMap::new();
+    let mut resets: HashMap<String, usize> = HashMap::new();
     for line in text.lines() {
         let device = match field(line, "device") {
             Some(d) if d != "-" => format!("{} ({})", d, field(line, "user").unwrap_or("-")),
@@ -173,6 +177,13 @@ pub fn check_access_log(text: &str) -> Vec<Finding> {
             .is_some_and(|s| s >= 500)
         {
             *errors.entry(device.clone()).or_default() += 1;
+        }
+        let reset = matches!(
+            (field(line, "cmd"), field(line, "eas")),
+            (Some("Sync"), Some("3")) | (Some("FolderSync"), Some("9"))
+        );
+        if reset {
+            *resets.entry(device.clone()).or_default() += 1;
         }
         if field(line, "cmd") == Some("FolderSync") {
             *folder_syncs.entry(device).or_default() += 1;
@@ -203,6 +214,19 @@ pub fn check_access_log(text: &str) -> Vec<Finding> {
             "warning",
             format!("device {device} sent FolderSync {n} times: likely a hierarchy resync loop"),
             "remove and re-add the account on the device; if it recurs, capture its requests (easd wbxml decode)".into(),
+        ));
+    }
+    let mut resets: Vec<_> = resets
+        .into_iter()
+        .filter(|(_, n)| *n >= RESET_LOOP)
+        .collect();
+    resets.sort();
+    for (device, n) in resets {
+        out.push(finding(
+            "sync-loop",
+            "warning",
+            format!("device {device} was told {n} times that its sync key is invalid: it resyncs from 0 again and again"),
+            "turn on mailbox logging for it (`easd log enable`) to see which key it replays; removing the partnership (`easd device remove`) makes it start clean".into(),
         ));
     }
     out
@@ -885,14 +909,22 @@ mod tests {
         }
         log += &line("OK", "Sync", 200);
         log += &line("OK", "Sync", 503);
+        for _ in 0..5 {
+            log += &line("RESET", "Sync", 200).replace("eas=-", "eas=3");
+        }
+        for _ in 0..4 {
+            log += &line("FEW", "FolderSync", 200).replace("eas=-", "eas=9");
+        }
         let ids: Vec<_> = check_access_log(&log)
             .into_iter()
             .map(|f| (f.id, f.message))
             .collect();
-        assert_eq!(ids.len(), 2, "{ids:?}");
+        assert_eq!(ids.len(), 3, "{ids:?}");
         assert_eq!(ids[0].0, "device-5xx");
         assert!(ids[0].1.contains("BAD"));
         assert_eq!(ids[1].0, "foldersync-loop");
         assert!(ids[1].1.contains("LOOP"));
+        assert_eq!(ids[2].0, "sync-loop");
+        assert!(ids[2].1.contains("RESET") && ids[2].1.contains("5 times"));
     }
 }
