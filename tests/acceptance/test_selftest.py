@@ -67,6 +67,25 @@ def test_selftest_json(easd):
     assert all(c["result"] == "PASS" and c["detail"] == "" for c in checks.values())
 
 
+def test_selftest_over_tls(easd):
+    user = f"tl{uuid.uuid4().hex[:6]}@example.com"
+    easd.add_user(user, "pw")
+    r = subprocess.run(
+        [EASD, "selftest", "--url", f"{easd.https}/Microsoft-Server-ActiveSync", "--user", user,
+         "--password", "pw", "--ca", str(easd.cert), "--json"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert json.loads(r.stdout)["pass"] is True
+    # Without the server's certificate the system roots refuse the self-signed one.
+    r = subprocess.run(
+        [EASD, "selftest", "--url", easd.https, "--user", user, "--password", "pw", "--json"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert r.returncode != 0
+    assert "certificate" in json.loads(r.stdout)["error"].lower()
+
+
 def test_selftest_wrong_password_fails_cleanly(easd):
     r = selftest(easd, "alice@example.com", "wrong", "--json")
     assert r.returncode != 0
