@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 need_apt=()
 command -v xml2wbxml >/dev/null 2>&1 || need_apt+=(libwbxml2-utils)
 command -v sqlite3 >/dev/null 2>&1 || need_apt+=(sqlite3)
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "== installing ${need_apt[*]}"
   if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi

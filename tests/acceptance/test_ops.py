@@ -2,9 +2,11 @@
 `easd probe` and `easd doctor`."""
 from __future__ import annotations
 
+import concurrent.futures as cf
 import http.server
 import json
 import os
+import sqlite3
 import stat
 import subprocess
 import threading
@@ -13,7 +15,9 @@ import time
 import pytest
 import requests
 from conftest import EASD, free_port
-from test_email_sync import client, folder_id
+from pyactivesync import EmailChange
+from test_email_sync import client, folder_id, raw_sync, sync_body
+from test_ping import deliver, synced  # noqa: F401 (a fixture)
 
 
 def run(easd, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
@@ -69,6 +73,26 @@ def test_metrics_count_commands(easd):
     assert "easd_parked_pings " in text
     assert "easd_store_query_seconds " in text
     assert "easd_http_5xx_total " in text
+
+
+def test_metrics_push_latency_and_items_synced(easd, synced):
+    c, inbox, key, pk, user = synced
+    before = requests.get(f"{easd.admin}/metrics", timeout=5).text
+    with cf.ThreadPoolExecutor(1) as ex:
+        fut = ex.submit(c.ping, inbox, heartbeat=300, timeout=60)
+        time.sleep(0.5)
+        deliver(easd, user, "measure me")
+        assert fut.result(timeout=30).status == "2"
+    r = c.sync_folder(inbox, key)
+    assert len(r.added) == 1
+    changes = c.apply_email_changes(inbox, r.sync_key, [EmailChange(server_id=r.added[0].server_id, read=True)])
+    assert set(changes.statuses.values()) <= {"1"}
+    after = requests.get(f"{easd.admin}/metrics", timeout=5).text
+    grew = lambda name, **labels: metric(after, name, **labels) - metric(before, name, **labels)
+    assert grew("easd_push_latency_seconds_count") >= 1, after
+    assert grew("easd_push_latency_seconds_bucket", le="+Inf") >= 1
+    assert grew("easd_items_synced_total", **{"class": "Email", "direction": "to_device"}) >= 1, after
+    assert grew("easd_items_synced_total", **{"class": "Email", "direction": "from_device"}) >= 1, after
 
 
 # ----- probe -----
@@ -192,6 +216,126 @@ def test_doctor_sane_config_is_clean(fresh_easd):
     )
     assert r.returncode == 0, r.stdout + r.stderr
     assert "no problems found" in r.stdout
+    # Provision (both phases), FolderSync and the Pings ran on a throwaway device...
+    lines = [l for l in easd.access_log().splitlines() if "device=easddoctor" in l]
+    cmds = [l.split(" cmd=")[1].split()[0] for l in lines]
+    assert cmds.count("Provision") == 2 and "FolderSync" in cmds, cmds
+    pings = [l for l in lines if " cmd=Ping " in l]
+    assert any(" eas=5 " in l for l in pings) and any(" eas=1 " in l for l in pings), pings
+    # ... which doctor removed afterwards.
+    devices = json.loads(easd.cli("device", "list", "--json").stdout)
+    assert not [d for d in devices if d["device_id"].startswith("easddoctor")], devices
+    # Over TLS the served certificate is checked too (the self-signed one names 127.0.0.1).
+    r = run(
+        easd, "doctor", "--proxy-timeout", "lb=3700", "--url", f"{easd.https}/Microsoft-Server-ActiveSync",
+        "--user", "carol@example.com", "--password", "carol-pw", "--ca", str(easd.cert), "--json",
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_doctor_certificate_near_expiry_and_wrong_name(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+         "-days", "10", "-subj", "/CN=mail.example.com", "-addext", "subjectAltName=DNS:mail.example.com"],
+        check=True, capture_output=True,
+    )
+    config = f'tls_cert = "{cert}"\ntls_key = "{key}"\n'
+    (data / "easd.toml").write_text(config + 'public_url = "https://mail.example.com/Microsoft-Server-ActiveSync"\n')
+    r = subprocess.run([EASD, "--data", str(data), "doctor", "--json"], capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0
+    findings = {f["id"]: f for f in map(json.loads, r.stdout.splitlines())}
+    assert set(findings) == {"tls-expiry"}, findings
+    assert "expires in 9 days" in findings["tls-expiry"]["message"] or "expires in 10 days" in findings["tls-expiry"]["message"]
+    assert "renew" in findings["tls-expiry"]["fix"]
+    # The host phones are given is not in the certificate.
+    (data / "easd.toml").write_text(config + 'public_url = "https://mx.example.org/Microsoft-Server-ActiveSync"\n')
+    r = subprocess.run([EASD, "--data", str(data), "doctor", "--json"], capture_output=True, text=True, timeout=60)
+    findings = {f["id"]: f for f in map(json.loads, r.stdout.splitlines())}
+    assert set(findings) == {"tls-expiry", "tls-name"}, findings
+    assert "mx.example.org" in findings["tls-name"]["message"] and "mx.example.org" in findings["tls-name"]["fix"]
+
+
+def test_doctor_device_stuck_in_quarantine(fresh_easd):
+    easd = fresh_easd
+    c = client(easd, "carol@example.com", "carol-pw", "OPSQUAR1")
+    c.provision()
+    easd.cli("device", "quarantine", "OPSQUAR1", "--user", "carol@example.com", "--reason", "new device")
+    r = run(easd, "doctor", "--json")
+    assert r.returncode == 0, r.stdout  # just quarantined: the administrator has time
+    db = sqlite3.connect(easd.data / "easd.sqlite3")
+    try:
+        db.execute("update partnerships set created_at = created_at - 2 * 86400 where device_id = 'OPSQUAR1'")
+        db.commit()
+    finally:
+        db.close()
+    r = run(easd, "doctor", "--json")
+    assert r.returncode != 0
+    findings = [json.loads(l) for l in r.stdout.splitlines()]
+    q = [f for f in findings if f["id"] == "quarantine"]
+    assert len(q) == 1, findings
+    assert "OPSQUAR1" in q[0]["message"] and "48 h" in q[0]["message"] and "new device" in q[0]["message"]
+    assert "easd device allow OPSQUAR1" in q[0]["fix"]
+
+
+def test_doctor_sync_key_reset_loop(fresh_easd):
+    easd = fresh_easd
+    c = client(easd, "carol@example.com", "carol-pw", "OPSLOOP1")
+    pk = c.provision()
+    inbox = folder_id(c, "Inbox")
+    c.sync_folder(inbox, "0")
+    for _ in range(5):  # a device that keeps replaying a key the server never gave
+        raw_sync(easd, "carol@example.com", "carol-pw", "OPSLOOP1", pk, sync_body(inbox, "999", 10))
+    r = run(easd, "doctor", "--json")
+    assert r.returncode != 0
+    loops = [f for f in map(json.loads, r.stdout.splitlines()) if f["id"] == "sync-loop"]
+    assert len(loops) == 1 and "OPSLOOP1" in loops[0]["message"], r.stdout
+    assert "easd log enable" in loops[0]["fix"]
+
+
+class FakeEas(http.server.BaseHTTPRequestHandler):
+    """Answers OPTIONS like an EAS server, refuses every login, has no Autodiscover."""
+
+    def do_OPTIONS(self):
+        self.send_response(200)
+        self.send_header("MS-ASProtocolVersions", "14.1,16.1")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def do_GET(self):
+        self.send_response(404)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.send_response(401)
+        self.send_header("WWW-Authenticate", 'Basic realm="x"')
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *a):
+        pass
+
+
+def test_doctor_autodiscover_missing_and_auth_refused(tmp_path):
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeEas)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{srv.server_address[1]}/Microsoft-Server-ActiveSync"
+        r = subprocess.run(
+            [EASD, "--data", str(tmp_path), "doctor", "--url", url, "--user", "u@example.com", "--password", "p", "--json"],
+            capture_output=True, text=True, timeout=60,
+        )
+    finally:
+        srv.shutdown()
+    assert r.returncode != 0
+    findings = {f["id"]: f for f in map(json.loads, r.stdout.splitlines())}
+    assert set(findings) == {"autodiscover", "auth"}, findings
+    assert "HTTP 404" in findings["autodiscover"]["message"]
+    assert "/autodiscover/" in findings["autodiscover"]["fix"]
 
 
 def test_doctor_wrong_password(easd):

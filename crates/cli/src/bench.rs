@@ -5,10 +5,11 @@
 //! messages through LMTP one at a time and measures how fast each delivery wakes the Pings
 //! of its recipient. Bounded in count and time; stops by itself. See crates/cli/BENCH.md.
 
+use crate::eas_client::{self, DeviceInfo, EasClient, Endpoint, Trust};
 use anyhow::{bail, Context};
-use base64::Engine as _;
-use easd_wbxml::tags::{airsync, folder_hierarchy, ping, provision, settings};
-use easd_wbxml::Element;
+use easd_protocol::commands::folder_sync::FolderType;
+use easd_protocol::commands::sync::{SyncCollectionRequest, SyncRequest, SyncStatus};
+use easd_protocol::Command;
 use rand::Rng;
 use std::collections::HashSet;
 use std::net::{IpAddr, SocketAddr};
@@ -17,7 +18,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch, Semaphore};
 use tokio::time::Instant;
@@ -26,7 +27,11 @@ use tokio::time::Instant;
 const PASSWORD: &str = "easd-bench-password";
 /// A wake-up that takes longer than this is lost.
 const WAKE_LIMIT: Duration = Duration::from_secs(10);
-const EAS_PATH: &str = "/Microsoft-Server-ActiveSync";
+const DEVICE_INFO: DeviceInfo<'static> = DeviceInfo {
+    model: "easd-bench",
+    friendly_name: "easd bench device",
+    user_agent: "easd-bench/1",
+};
 
 #[derive(clap::Subcommand)]
 pub enum BenchCommand {
@@ -136,15 +141,6 @@ pub fn run(data: &Path, command: BenchCommand) -> anyhow::Result<ExitCode> {
 
 // ----- targets, loopback only -----
 
-struct Target {
-    addr: SocketAddr,
-    host_header: String,
-    tls: Option<(
-        tokio_rustls::TlsConnector,
-        rustls_pki_types::ServerName<'static>,
-    )>,
-}
-
 fn loopback_addr(text: &str, what: &str) -> anyhow::Result<SocketAddr> {
     let (host, port) = text
         .rsplit_once(':')
@@ -166,260 +162,27 @@ fn loopback_addr(text: &str, what: &str) -> anyhow::Result<SocketAddr> {
     Ok(SocketAddr::new(ip, port))
 }
 
-fn target(url: &str, ca: Option<&Path>) -> anyhow::Result<Target> {
-    let (tls, rest) = if let Some(rest) = url.strip_prefix("https://") {
-        (true, rest)
-    } else if let Some(rest) = url.strip_prefix("http://") {
-        (false, rest)
-    } else {
-        bail!("--url {url:?} must start with http:// or https://");
-    };
+/// The server's endpoint, after checking that it is on this machine. Without `--ca` any
+/// certificate is accepted: the target is loopback.
+fn target(url: &str, ca: Option<&Path>) -> anyhow::Result<Endpoint> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .with_context(|| format!("--url {url:?} must start with http:// or https://"))?;
     let authority = rest.split('/').next().unwrap_or(rest);
-    let addr = loopback_addr(authority, "--url")?;
-    let tls = if tls {
-        let host = authority
-            .rsplit_once(':')
-            .map(|(h, _)| h)
-            .unwrap_or(authority);
-        let host = host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_owned();
-        let name = rustls_pki_types::ServerName::try_from(host).context("TLS server name")?;
-        Some((tls_connector(ca)?, name))
-    } else {
-        None
+    loopback_addr(authority, "--url")?;
+    let trust = match ca {
+        Some(ca) => Trust::Ca(ca.to_owned()),
+        None => Trust::Any,
     };
-    Ok(Target {
-        addr,
-        host_header: authority.to_owned(),
-        tls,
-    })
-}
-
-fn tls_connector(ca: Option<&Path>) -> anyhow::Result<tokio_rustls::TlsConnector> {
-    use rustls_pki_types::pem::PemObject;
-    use rustls_pki_types::CertificateDer;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()?;
-    let mut config = match ca {
-        Some(path) => {
-            let mut roots = rustls::RootCertStore::empty();
-            for cert in CertificateDer::pem_file_iter(path)
-                .with_context(|| format!("reading {}", path.display()))?
-            {
-                roots.add(cert.with_context(|| format!("reading {}", path.display()))?)?;
-            }
-            builder.with_root_certificates(roots).with_no_client_auth()
-        }
-        None => builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(LoopbackVerifier(provider)))
-            .with_no_client_auth(),
-    };
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
-}
-
-/// Accepts the server's self-signed certificate (the target was checked to be loopback)
-/// but still checks the handshake signatures.
-#[derive(Debug)]
-struct LoopbackVerifier(Arc<rustls::crypto::CryptoProvider>);
-
-impl rustls::client::danger::ServerCertVerifier for LoopbackVerifier {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &rustls_pki_types::CertificateDer<'_>,
-        _intermediates: &[rustls_pki_types::CertificateDer<'_>],
-        _server_name: &rustls_pki_types::ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: rustls_pki_types::UnixTime,
-    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        Ok(rustls::client::danger::ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &rustls_pki_types::CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &rustls_pki_types::CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
-}
-
-// ----- a small HTTP/1.1 client: one keep-alive connection per device -----
-
-trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
-
-struct Http {
-    io: Box<dyn Io>,
-    buf: Vec<u8>,
-}
-
-struct Reply {
-    status: u16,
-    body: Vec<u8>,
-}
-
-impl Http {
-    async fn connect(target: &Target) -> anyhow::Result<Http> {
-        let tcp = TcpStream::connect(target.addr).await.context("connect")?;
-        tcp.set_nodelay(true)?;
-        let io: Box<dyn Io> = match &target.tls {
-            Some((connector, name)) => Box::new(
-                connector
-                    .connect(name.clone(), tcp)
-                    .await
-                    .context("TLS handshake")?,
-            ),
-            None => Box::new(tcp),
-        };
-        Ok(Http {
-            io,
-            buf: Vec::new(),
-        })
-    }
-
-    async fn send(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        self.io.write_all(bytes).await?;
-        self.io.flush().await
-    }
-
-    async fn fill(&mut self) -> std::io::Result<()> {
-        self.buf.reserve(4096);
-        if self.io.read_buf(&mut self.buf).await? == 0 {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                "connection closed",
-            ));
-        }
-        Ok(())
-    }
-
-    /// Reads one response: Content-Length, chunked, or until close.
-    async fn read_reply(&mut self) -> anyhow::Result<Reply> {
-        let head_end = loop {
-            if let Some(i) = find(&self.buf, b"\r\n\r\n") {
-                break i + 4;
-            }
-            anyhow::ensure!(self.buf.len() < 64 * 1024, "response head too long");
-            self.fill().await?;
-        };
-        let head =
-            std::str::from_utf8(&self.buf[..head_end]).context("response head is not UTF-8")?;
-        let mut lines = head.split("\r\n");
-        let status_line = lines.next().unwrap_or("");
-        let status: u16 = status_line
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .with_context(|| format!("bad status line {status_line:?}"))?;
-        let (mut length, mut chunked, mut close) = (None, false, false);
-        for line in lines {
-            let Some((name, value)) = line.split_once(':') else {
-                continue;
-            };
-            let value = value.trim();
-            if name.eq_ignore_ascii_case("content-length") {
-                length = Some(value.parse::<usize>().context("bad Content-Length")?);
-            } else if name.eq_ignore_ascii_case("transfer-encoding") {
-                chunked = value.to_ascii_lowercase().contains("chunked");
-            } else if name.eq_ignore_ascii_case("connection") {
-                close = value.eq_ignore_ascii_case("close");
-            }
-        }
-        self.buf.drain(..head_end);
-        let body = if chunked {
-            self.read_chunked().await?
-        } else if let Some(n) = length {
-            while self.buf.len() < n {
-                self.fill().await?;
-            }
-            self.buf.drain(..n).collect()
-        } else if close {
-            while self.fill().await.is_ok() {}
-            std::mem::take(&mut self.buf)
-        } else {
-            Vec::new()
-        };
-        if self.buf.is_empty() && self.buf.capacity() > 16 * 1024 {
-            self.buf = Vec::new();
-        }
-        Ok(Reply { status, body })
-    }
-
-    async fn read_chunked(&mut self) -> anyhow::Result<Vec<u8>> {
-        let mut body = Vec::new();
-        loop {
-            let line_end = loop {
-                if let Some(i) = find(&self.buf, b"\r\n") {
-                    break i;
-                }
-                self.fill().await?;
-            };
-            let size_text = std::str::from_utf8(&self.buf[..line_end])?;
-            let size_text = size_text.split(';').next().unwrap_or("").trim();
-            let size = usize::from_str_radix(size_text, 16).context("bad chunk size")?;
-            self.buf.drain(..line_end + 2);
-            if size == 0 {
-                // Trailers, then the final CRLF.
-                loop {
-                    if let Some(i) = find(&self.buf, b"\r\n") {
-                        self.buf.drain(..i + 2);
-                        if i == 0 {
-                            return Ok(body);
-                        }
-                    } else {
-                        self.fill().await?;
-                    }
-                }
-            }
-            while self.buf.len() < size + 2 {
-                self.fill().await?;
-            }
-            body.extend_from_slice(&self.buf[..size]);
-            self.buf.drain(..size + 2);
-        }
-    }
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+    Endpoint::new(url, &trust)
 }
 
 // ----- devices -----
 
 struct Shared {
-    target: Target,
+    endpoint: Arc<Endpoint>,
     users: Vec<String>,
-    /// "Basic ..." per user.
-    auth: Vec<String>,
     heartbeat: u32,
     parked: AtomicUsize,
     failed: AtomicUsize,
@@ -427,12 +190,9 @@ struct Shared {
 
 struct Device {
     index: usize,
-    user: usize,
-    id: String,
-    policy_key: Option<u32>,
+    client: EasClient,
     inbox: String,
     sync_key: String,
-    http: Option<Http>,
 }
 
 enum Event {
@@ -457,212 +217,71 @@ fn device_id(i: usize) -> String {
 }
 
 impl Device {
-    fn new(index: usize, users: usize) -> Device {
+    fn new(index: usize, shared: &Shared) -> Device {
+        let user = &shared.users[index % shared.users.len()];
+        let mut client = EasClient::new(
+            shared.endpoint.clone(),
+            user,
+            PASSWORD,
+            device_id(index),
+            "EasdBench",
+        );
+        client.user_agent = "easd-bench/1";
         Device {
             index,
-            user: index % users,
-            id: device_id(index),
-            policy_key: None,
+            client,
             inbox: String::new(),
             sync_key: "0".into(),
-            http: None,
         }
-    }
-
-    fn request(&self, shared: &Shared, command: &str, body: &[u8]) -> Vec<u8> {
-        let user = shared.users[self.user].replace('@', "%40");
-        let mut head = format!(
-            "POST {EAS_PATH}?Cmd={command}&User={user}&DeviceId={}&DeviceType=EasdBench HTTP/1.1\r\n\
-             Host: {}\r\nAuthorization: {}\r\nMS-ASProtocolVersion: 16.1\r\nUser-Agent: easd-bench/1\r\n\
-             Content-Type: application/vnd.ms-sync.wbxml\r\nContent-Length: {}\r\n",
-            self.id,
-            shared.target.host_header,
-            shared.auth[self.user],
-            body.len()
-        );
-        if let Some(key) = self.policy_key {
-            head.push_str(&format!("X-MS-PolicyKey: {key}\r\n"));
-        }
-        head.push_str("\r\n");
-        let mut bytes = head.into_bytes();
-        bytes.extend_from_slice(body);
-        bytes
-    }
-
-    async fn http(&mut self, shared: &Shared) -> anyhow::Result<&mut Http> {
-        if self.http.is_none() {
-            self.http = Some(Http::connect(&shared.target).await?);
-        }
-        Ok(self.http.as_mut().expect("connected above"))
-    }
-
-    /// Sends a command and waits for its answer: the decoded body, or None for an empty 200.
-    async fn call(
-        &mut self,
-        shared: &Shared,
-        command: &str,
-        body: &Element,
-    ) -> anyhow::Result<Option<Element>> {
-        self.send(shared, command, body).await?;
-        self.answer(command).await
-    }
-
-    async fn send(&mut self, shared: &Shared, command: &str, body: &Element) -> anyhow::Result<()> {
-        let bytes = self.request(shared, command, &easd_wbxml::encode(body));
-        let http = self.http(shared).await?;
-        http.send(&bytes)
-            .await
-            .with_context(|| format!("{command}: sending"))?;
-        Ok(())
-    }
-
-    async fn answer(&mut self, command: &str) -> anyhow::Result<Option<Element>> {
-        let http = self.http.as_mut().context("not connected")?;
-        let reply = http
-            .read_reply()
-            .await
-            .with_context(|| format!("{command}: reading the answer"))?;
-        if reply.status != 200 {
-            self.http = None;
-            bail!(
-                "{command}: HTTP {} {}",
-                reply.status,
-                String::from_utf8_lossy(&reply.body).trim()
-            );
-        }
-        if reply.body.is_empty() {
-            return Ok(None);
-        }
-        let root = easd_wbxml::decode(&reply.body)
-            .with_context(|| format!("{command}: malformed WBXML"))?;
-        Ok(Some(root))
     }
 
     /// Provision (both steps), FolderSync, Sync 0 and Sync of the Inbox; then the Ping is sent.
     async fn set_up(&mut self, shared: &Shared) -> anyhow::Result<()> {
-        let temporary = self.provision_request(shared).await?;
-        self.policy_key = Some(temporary);
-        let ack = Element::new(provision::PROVISION).with(
-            Element::new(provision::POLICIES).with(
-                Element::new(provision::POLICY)
-                    .with_text(provision::POLICY_TYPE, "MS-EAS-Provisioning-WBXML")
-                    .with_text(provision::POLICY_KEY, temporary.to_string())
-                    .with_text(provision::STATUS, "1"),
-            ),
-        );
-        let root = self
-            .call(shared, "Provision", &ack)
-            .await?
-            .context("Provision: empty answer")?;
-        expect_status(&root, provision::STATUS, "Provision")?;
-        let key = root
-            .child(provision::POLICIES)
-            .and_then(|p| p.child(provision::POLICY))
-            .and_then(|p| p.child_text(provision::POLICY_KEY))
-            .and_then(|k| k.trim().parse::<u32>().ok())
-            .context("Provision: no final PolicyKey")?;
-        self.policy_key = Some(key);
-
-        let request =
-            Element::new(folder_hierarchy::FOLDER_SYNC).with_text(folder_hierarchy::SYNC_KEY, "0");
-        let root = self
-            .call(shared, "FolderSync", &request)
-            .await?
-            .context("FolderSync: empty answer")?;
-        expect_status(&root, folder_hierarchy::STATUS, "FolderSync")?;
-        self.inbox = root
-            .child(folder_hierarchy::CHANGES)
+        self.client.provision(&DEVICE_INFO).await?;
+        let (_, folders) = self.client.folder_sync("0").await?;
+        self.inbox = folders
             .into_iter()
-            .flat_map(|c| c.children_with(folder_hierarchy::ADD))
-            .find(|a| a.child_text(folder_hierarchy::TYPE).as_deref() == Some("2"))
-            .and_then(|a| a.child_text(folder_hierarchy::SERVER_ID))
+            .find(|f| f.folder_type == FolderType::Inbox)
+            .map(|f| f.server_id)
             .context("FolderSync: no Inbox (Type 2)")?;
-
         self.sync_key = "0".into();
-        self.sync(shared).await?;
-        self.sync(shared).await?;
+        self.sync().await?;
+        self.sync().await?;
         self.send_ping(shared).await
     }
 
-    async fn provision_request(&mut self, shared: &Shared) -> anyhow::Result<u32> {
-        let request = Element::new(provision::PROVISION)
-            .with(
-                Element::new(settings::DEVICE_INFORMATION).with(
-                    Element::new(settings::SET)
-                        .with_text(settings::MODEL, "easd-bench")
-                        .with_text(settings::FRIENDLY_NAME, "easd bench device")
-                        .with_text(settings::OS, "Linux")
-                        .with_text(settings::USER_AGENT, "easd-bench/1"),
-                ),
-            )
-            .with(
-                Element::new(provision::POLICIES).with(
-                    Element::new(provision::POLICY)
-                        .with_text(provision::POLICY_TYPE, "MS-EAS-Provisioning-WBXML"),
-                ),
-            );
-        let root = self
-            .call(shared, "Provision", &request)
-            .await?
-            .context("Provision: empty answer")?;
-        expect_status(&root, provision::STATUS, "Provision")?;
-        root.child(provision::POLICIES)
-            .and_then(|p| p.child(provision::POLICY))
-            .and_then(|p| p.child_text(provision::POLICY_KEY))
-            .and_then(|k| k.trim().parse::<u32>().ok())
-            .context("Provision: no temporary PolicyKey")
-    }
-
     /// One Sync of the Inbox with the current key; keeps the new key.
-    async fn sync(&mut self, shared: &Shared) -> anyhow::Result<()> {
-        let request = Element::new(airsync::SYNC).with(
-            Element::new(airsync::COLLECTIONS).with(
-                Element::new(airsync::COLLECTION)
-                    .with_text(airsync::SYNC_KEY, self.sync_key.clone())
-                    .with_text(airsync::COLLECTION_ID, self.inbox.clone()),
-            ),
-        );
-        let Some(root) = self.call(shared, "Sync", &request).await? else {
-            return Ok(()); // nothing changed; the key stays
+    async fn sync(&mut self) -> anyhow::Result<()> {
+        let request = SyncRequest {
+            collections: vec![SyncCollectionRequest::new(
+                self.sync_key.clone(),
+                self.inbox.clone(),
+            )],
+            ..SyncRequest::default()
         };
-        if let Some(status) = root.child_text(airsync::STATUS) {
+        let response = self.client.sync(&request).await?;
+        if let Some(status) = response.status {
             bail!("Sync: Status {status}");
         }
-        let collection = root
-            .child(airsync::COLLECTIONS)
-            .and_then(|c| c.child(airsync::COLLECTION))
-            .context("Sync: no Collection")?;
-        let status = collection.child_text(airsync::STATUS).unwrap_or_default();
-        if status.trim() != "1" {
-            bail!("Sync: collection Status {status}");
+        // An empty answer: nothing changed; the key stays.
+        let Some(collection) = response.collections.first() else {
+            return Ok(());
+        };
+        if collection.status != SyncStatus::Success {
+            bail!("Sync: collection Status {}", collection.status);
         }
-        if let Some(key) = collection.child_text(airsync::SYNC_KEY) {
-            self.sync_key = key;
-        }
+        self.sync_key = collection.sync_key.clone();
         Ok(())
     }
 
     async fn send_ping(&mut self, shared: &Shared) -> anyhow::Result<()> {
-        let request = Element::new(ping::PING)
-            .with_text(ping::HEARTBEAT_INTERVAL, shared.heartbeat.to_string())
-            .with(
-                Element::new(ping::FOLDERS).with(
-                    Element::new(ping::FOLDER)
-                        .with_text(ping::ID, self.inbox.clone())
-                        .with_text(ping::CLASS, "Email"),
-                ),
-            );
-        self.send(shared, "Ping", &request).await
+        let request = eas_client::ping_request(shared.heartbeat, &[(&self.inbox, "Email")]);
+        self.client.send(Command::Ping, &request).await
     }
 
     /// Waits for the parked Ping's answer; its Status.
     async fn ping_answer(&mut self) -> anyhow::Result<u32> {
-        let root = self.answer("Ping").await?.context("Ping: empty answer")?;
-        let status = root.child_text(ping::STATUS).context("Ping: no Status")?;
-        status
-            .trim()
-            .parse()
-            .with_context(|| format!("Ping: Status {status:?}"))
+        Ok(self.client.ping_answer().await?.0)
     }
 
     /// The device's life after set-up: answer each Ping, re-sync on Status 2, park again.
@@ -698,7 +317,7 @@ impl Device {
                 // Heartbeat expired: park again.
                 1 => {}
                 2 => {
-                    if let Err(e) = self.sync(&shared).await {
+                    if let Err(e) = self.sync().await {
                         return fail(format!("{e:#}"));
                     }
                 }
@@ -714,14 +333,6 @@ impl Device {
                 });
             }
         }
-    }
-}
-
-fn expect_status(root: &Element, tag: easd_wbxml::Tag, command: &str) -> anyhow::Result<()> {
-    match root.child_text(tag) {
-        Some(s) if s.trim() == "1" => Ok(()),
-        Some(s) => bail!("{command}: Status {s}"),
-        None => bail!("{command}: no Status"),
     }
 }
 
@@ -750,7 +361,7 @@ impl Lmtp {
     /// Reads one (possibly multi-line) reply and checks its code.
     async fn expect(&mut self, code: &str) -> anyhow::Result<()> {
         loop {
-            while let Some(i) = find(&self.buf, b"\r\n") {
+            while let Some(i) = eas_client::find(&self.buf, b"\r\n") {
                 let line: Vec<u8> = self.buf.drain(..i + 2).collect();
                 let line = String::from_utf8_lossy(&line[..i]).into_owned();
                 if line.as_bytes().get(3) == Some(&b'-') {
@@ -904,11 +515,7 @@ async fn ping_bench(data: &Path, args: PingArgs) -> anyhow::Result<ExitCode> {
     println!(
         "easd bench ping: {} over {}",
         args.url,
-        if target.tls.is_some() {
-            "TLS"
-        } else {
-            "plain HTTP"
-        }
+        if target.url.tls { "TLS" } else { "plain HTTP" }
     );
     println!(
         "  users {}, devices {}, messages {}, heartbeat {} s, concurrency {}, timeout {} s",
@@ -970,7 +577,7 @@ async fn ping_bench(data: &Path, args: PingArgs) -> anyhow::Result<ExitCode> {
 async fn run_bench(
     data: &Path,
     args: &PingArgs,
-    target: Target,
+    target: Endpoint,
     lmtp_addr: SocketAddr,
     tally: Arc<Mutex<Tally>>,
     stop: watch::Receiver<bool>,
@@ -998,17 +605,9 @@ async fn run_bench(
             secs(started)
         );
     }
-    let auth = users
-        .iter()
-        .map(|u| {
-            let token = base64::engine::general_purpose::STANDARD.encode(format!("{u}:{PASSWORD}"));
-            format!("Basic {token}")
-        })
-        .collect();
     let shared = Arc::new(Shared {
-        target,
+        endpoint: Arc::new(target),
         users,
-        auth,
         heartbeat: args.heartbeat,
         parked: AtomicUsize::new(0),
         failed: AtomicUsize::new(0),
@@ -1026,12 +625,13 @@ async fn run_bench(
             let gate = gate.clone();
             tasks.push(tokio::spawn(async move {
                 let _permit = gate.acquire_owned().await.ok()?;
-                let mut device = Device::new(user, shared.users.len());
+                let mut device = Device::new(user, &shared);
                 device
-                    .provision_request(&shared)
+                    .client
+                    .provision_request(&DEVICE_INFO)
                     .await
                     .err()
-                    .map(|e| format!("warm-up {}: {e:#}", device.id))
+                    .map(|e| format!("warm-up {}: {e:#}", device.client.device_id))
             }));
         }
         for t in tasks {
@@ -1058,7 +658,7 @@ async fn run_bench(
         let events = events_tx.clone();
         let stop = stop.clone();
         tokio::spawn(async move {
-            let mut device = Device::new(index, shared.users.len());
+            let mut device = Device::new(index, &shared);
             let result = {
                 let Ok(_permit) = gate.acquire_owned().await else {
                     return;
@@ -1074,7 +674,7 @@ async fn run_bench(
                     shared.failed.fetch_add(1, Ordering::Relaxed);
                     let _ = events.send(Event::Failed {
                         device: index,
-                        what: format!("set-up {}: {e:#}", device.id),
+                        what: format!("set-up {}: {e:#}", device.client.device_id),
                     });
                 }
             }

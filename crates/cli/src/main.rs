@@ -4,8 +4,9 @@ mod bench;
 mod demo;
 mod device;
 mod doctor;
-mod ops_http;
+mod eas_client;
 mod probe;
+mod selftest;
 mod top;
 mod user;
 mod wbxml_cmd;
@@ -66,6 +67,8 @@ enum Command {
     Doctor(doctor::DoctorArgs),
     /// Live view of a running server: parked Pings, requests/s, slowest devices, errors.
     Top(top::TopArgs),
+    /// The six-message test (send, delete, move, read between two devices) against a server.
+    Selftest(selftest::SelftestArgs),
 }
 
 #[derive(clap::Args, Clone, Default)]
@@ -95,6 +98,7 @@ fn main() -> ExitCode {
         Command::Probe(args) => probe::run(args),
         Command::Doctor(args) => doctor::run(&cli.data, cli.config.as_deref(), args),
         Command::Top(args) => top::run(&cli.data, cli.config.as_deref(), args),
+        Command::Selftest(args) => selftest::run(args),
         Command::Serve(args) => {
             runtime().and_then(|rt| rt.block_on(serve(&cli.data, cli.config.as_deref(), args)))
         }

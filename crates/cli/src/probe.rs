@@ -6,7 +6,7 @@
 //! `{"event":1000|1001,"state":...,"url","status","ms","error"}`, `--syslog` RFC 5424 lines
 //! with the same event ids as MSGID. Exit code 0 only when every URL was reachable.
 
-use crate::ops_http;
+use crate::eas_client::{self, Trust};
 use std::collections::HashMap;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -157,7 +157,8 @@ pub fn parse_target(line: &str) -> Option<(String, String)> {
 
 pub async fn probe_one(method: &str, url: &str, timeout: Duration, insecure: bool) -> Outcome {
     let started = Instant::now();
-    let result = ops_http::request(method, url, &[], b"", timeout, insecure).await;
+    let trust = if insecure { Trust::Any } else { Trust::System };
+    let result = eas_client::request(method, url, &[], b"", timeout, &trust).await;
     let ms = started.elapsed().as_millis();
     match result {
         Ok(r) => Outcome {

@@ -2,7 +2,7 @@
 //! admin listener and the tail of `access.log` in the data dir, and redraws: parked Pings,
 //! requests per second by command, the slowest devices and the recent errors.
 
-use crate::ops_http;
+use crate::eas_client::{self, Trust};
 use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
@@ -74,20 +74,21 @@ pub fn run(data: &Path, config: Option<&Path>, args: TopArgs) -> anyhow::Result<
     );
     let url = format!("http://{admin}/metrics");
     let token = std::fs::read_to_string(data.join("admin.token")).unwrap_or_default();
-    let headers = [("Authorization", format!("Bearer {}", token.trim()))];
+    let bearer = format!("Bearer {}", token.trim());
+    let headers = [("Authorization", bearer.as_str())];
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let mut previous: Option<(Instant, BTreeMap<String, f64>)> = None;
     let mut drawn = 0;
     loop {
-        let reply = rt.block_on(ops_http::request(
+        let reply = rt.block_on(eas_client::request(
             "GET",
             &url,
             &headers,
             b"",
             Duration::from_secs(5),
-            false,
+            &Trust::System,
         ));
         let mut screen = String::from("\x1b[H\x1b[2J");
         screen.push_str(&format!(

@@ -18,6 +18,7 @@ pub mod push;
 pub mod recipients;
 pub mod search;
 pub mod settings;
+pub mod stats;
 pub mod submission;
 pub mod sync;
 
@@ -56,6 +57,9 @@ impl EngineError {
 pub struct EngineSettings {
     pub max_message_bytes: usize,
     pub hostname: String,
+    /// Test only: acknowledge a client's Sync Delete without applying it, so that
+    /// `easd selftest` can be shown to report a change that never reaches the other device.
+    pub fault_drop_client_deletes: bool,
 }
 
 impl Default for EngineSettings {
@@ -63,6 +67,7 @@ impl Default for EngineSettings {
         EngineSettings {
             max_message_bytes: 50 * 1024 * 1024,
             hostname: "localhost".into(),
+            fault_drop_client_deletes: false,
         }
     }
 }
@@ -71,6 +76,8 @@ pub struct Engine {
     store: Arc<dyn Store>,
     pub hub: Arc<PushHub>,
     pub settings: EngineSettings,
+    /// Items sent and received by Sync, for the metrics.
+    pub stats: Arc<stats::SyncStats>,
     /// ClientIds of recent SendMail/SmartReply/SmartForward (MS-ASCMD 2.2.3.28.1).
     pub(crate) recent_submissions: submission::RecentSubmissions,
 }
@@ -81,6 +88,7 @@ impl Engine {
             store,
             hub: Arc::new(PushHub::new()),
             settings,
+            stats: Default::default(),
             recent_submissions: Default::default(),
         })
     }

@@ -11,8 +11,9 @@ use tokio::time::Instant;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WaitOutcome {
-    /// These folders (their ServerIds) have changes the device has not synced.
-    Changed(Vec<String>),
+    /// These folders (their ServerIds) have changes the device has not synced; with the
+    /// moment the push hub announced them, when a wake-up (not the first look) found them.
+    Changed(Vec<String>, Option<std::time::Instant>),
     /// The folder hierarchy changed since the device's last FolderSync.
     HierarchyChanged,
     /// The interval ran out with no change.
@@ -45,7 +46,7 @@ impl Engine {
         }
         let changed = self.changed_folders(partnership, &request.folders).await?;
         if !changed.is_empty() {
-            return Ok(WaitOutcome::Changed(changed));
+            return Ok(WaitOutcome::Changed(changed, None));
         }
         loop {
             let wake = tokio::select! {
@@ -54,6 +55,7 @@ impl Engine {
             };
             match wake {
                 Wake::Changed(folder_ids) => {
+                    let announced = watch.woken_at();
                     // Re-register first, then look: nothing slips between the two.
                     let ids: Vec<i64> = request.folders.iter().map(|f| f.id.0).collect();
                     watch = self.hub.watch(account, partnership.id.0, ids);
@@ -65,7 +67,7 @@ impl Engine {
                         .collect();
                     let changed = self.changed_folders(partnership, &woken).await?;
                     if !changed.is_empty() {
-                        return Ok(WaitOutcome::Changed(changed));
+                        return Ok(WaitOutcome::Changed(changed, announced));
                     }
                 }
                 Wake::Hierarchy => {

@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 use tokio::sync::oneshot;
 
 /// Why a watch ended.
@@ -27,8 +28,13 @@ struct Watcher {
     id: u64,
     device: i64,
     folders: Box<[i64]>,
-    tx: oneshot::Sender<Wake>,
+    tx: oneshot::Sender<Woken>,
 }
+
+/// A wake-up and when the hub sent it: the start of the push latency a woken Ping reports.
+/// That is right after the commit it announces, or, for a commit of another process (`easd
+/// deliver`), after the poll of the change log that found it.
+type Woken = (Wake, Instant);
 
 const SHARDS: usize = 64;
 
@@ -70,12 +76,13 @@ impl PushHub {
         let (tx, rx) = oneshot::channel();
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         if self.shutting_down.load(Ordering::Acquire) {
-            let _ = tx.send(Wake::Shutdown);
+            let _ = tx.send((Wake::Shutdown, Instant::now()));
             return Watch {
                 hub: self.clone(),
                 account,
                 id,
                 rx,
+                woken_at: None,
             };
         }
         let superseded: Vec<Watcher> = {
@@ -101,13 +108,14 @@ impl PushHub {
         self.parked.fetch_add(1, Ordering::Relaxed);
         self.parked.fetch_sub(superseded.len(), Ordering::Relaxed);
         for w in superseded {
-            let _ = w.tx.send(Wake::Superseded);
+            let _ = w.tx.send((Wake::Superseded, Instant::now()));
         }
         Watch {
             hub: self.clone(),
             account,
             id,
             rx,
+            woken_at: None,
         }
     }
 
@@ -147,7 +155,7 @@ impl PushHub {
             self.parked.fetch_sub(drained.len(), Ordering::Relaxed);
             for w in drained {
                 let folders = w.folders.to_vec();
-                let _ = w.tx.send(Wake::Changed(folders));
+                let _ = w.tx.send((Wake::Changed(folders), Instant::now()));
             }
         }
     }
@@ -162,7 +170,7 @@ impl PushHub {
             };
             self.parked.fetch_sub(drained.len(), Ordering::Relaxed);
             for w in drained {
-                let _ = w.tx.send(Wake::Shutdown);
+                let _ = w.tx.send((Wake::Shutdown, Instant::now()));
             }
         }
     }
@@ -196,8 +204,9 @@ impl PushHub {
             woken
         };
         self.parked.fetch_sub(woken.len(), Ordering::Relaxed);
+        let now = Instant::now();
         for (w, wake) in woken {
-            let _ = w.tx.send(wake);
+            let _ = w.tx.send((wake, now));
         }
     }
 
@@ -220,18 +229,33 @@ pub struct Watch {
     hub: Arc<PushHub>,
     account: i64,
     id: u64,
-    rx: oneshot::Receiver<Wake>,
+    rx: oneshot::Receiver<Woken>,
+    /// When the hub sent the wake-up received.
+    woken_at: Option<Instant>,
 }
 
 impl Watch {
     /// Waits for a wake-up. (Race it against the heartbeat timer.)
     pub async fn woken(&mut self) -> Wake {
-        (&mut self.rx).await.unwrap_or(Wake::Superseded)
+        match (&mut self.rx).await {
+            Ok((wake, at)) => {
+                self.woken_at = Some(at);
+                wake
+            }
+            Err(_) => Wake::Superseded,
+        }
     }
 
     /// A wake-up that already happened, without waiting.
     pub fn try_woken(&mut self) -> Option<Wake> {
-        self.rx.try_recv().ok()
+        let (wake, at) = self.rx.try_recv().ok()?;
+        self.woken_at = Some(at);
+        Some(wake)
+    }
+
+    /// When the hub sent the wake-up last received.
+    pub fn woken_at(&self) -> Option<Instant> {
+        self.woken_at
     }
 }
 
@@ -253,7 +277,11 @@ mod tests {
         let mut c = hub.watch(2, 12, vec![100]);
         assert_eq!(hub.parked(), 3);
         hub.changed(1, &[101, 999]);
+        let announced = Instant::now();
+        assert!(a.woken_at().is_none());
         assert_eq!(a.woken().await, Wake::Changed(vec![101]));
+        // The wake-up carries when the hub sent it: the start of the push latency.
+        assert!(a.woken_at().is_some_and(|at| at <= announced));
         assert!(b.try_woken().is_none());
         assert!(c.try_woken().is_none());
         assert_eq!(hub.parked(), 2);

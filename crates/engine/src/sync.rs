@@ -12,6 +12,7 @@
 
 use crate::content::email::{self, BodyOptions};
 use crate::folders::parse_sync_key;
+use crate::stats::Direction;
 use crate::{Engine, EngineError};
 use easd_protocol::commands::sync::{
     ClientCommand, ClientCommandResponse, FilterType, ServerCommand, SyncCollectionRequest,
@@ -292,10 +293,34 @@ impl Engine {
     ) -> Result<CollectionPlan, EngineError> {
         let pid = partnership.id;
         let account = partnership.account;
+        let mut request = request;
+        if self.settings.fault_drop_client_deletes {
+            // Test-only fault (config `fault_drop_client_deletes`): the Deletes get the
+            // silent Success of MS-ASCMD 2.2.3.42.1 but never reach the store.
+            let before = request.commands.len();
+            request
+                .commands
+                .retain(|c| !matches!(c, ClientCommand::Delete { .. }));
+            if request.commands.len() != before {
+                tracing::warn!(
+                    partnership = pid.0,
+                    dropped = before - request.commands.len(),
+                    "fault_drop_client_deletes: client Deletes acknowledged, not applied"
+                );
+            }
+        }
+        let stats = self.stats.clone();
         let (result, touched) = self
             .blocking(move |store| {
                 let mut touched = Vec::new();
                 let r = plan_blocking(store, account, pid, &request, &ctx, &mut touched)?;
+                let moved = (request.commands.len(), r.command_count());
+                if moved != (0, 0) {
+                    if let Some(class) = collection_class(store, account, &request)? {
+                        stats.count(class, Direction::FromDevice, moved.0);
+                        stats.count(class, Direction::ToDevice, moved.1);
+                    }
+                }
                 Ok((r, touched))
             })
             .await?;
@@ -347,6 +372,17 @@ impl Engine {
         })
         .await
     }
+}
+
+/// The class of the request's collection, for the items-synced counters.
+fn collection_class(
+    store: &dyn Store,
+    account: easd_store::AccountId,
+    request: &SyncCollectionRequest,
+) -> Result<Option<&'static str>, EngineError> {
+    Ok(store
+        .folder_by_server_id(account, &request.collection_id)?
+        .map(|f| folder_class(f.folder_type)))
 }
 
 fn plan_blocking(

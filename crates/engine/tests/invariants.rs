@@ -289,7 +289,10 @@ async fn invariant_6_a_change_between_pings_is_found_in_the_store() {
     .await
     .expect("the Ping must not park over a change already in the store")
     .unwrap();
-    assert_eq!(outcome, WaitOutcome::Changed(vec![f.server_id.clone()]));
+    assert_eq!(
+        outcome,
+        WaitOutcome::Changed(vec![f.server_id.clone()], None)
+    );
     // A wake-up with nothing behind it is only a hint: the wait goes on.
     let k = sync(&w, &p, &f.server_id, "1", 10, vec![]).await.sync_key;
     sync(&w, &p, &f.server_id, &k, 10, vec![]).await;

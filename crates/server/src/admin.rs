@@ -16,6 +16,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use easd_engine::stats::Direction;
 use easd_engine::Engine;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -31,19 +32,36 @@ const BUCKETS: &[f64] = &[
     1800.0, 3600.0,
 ];
 
-#[derive(Default)]
+/// Upper bounds (seconds) of the push latency histogram: a wake-up takes milliseconds.
+const PUSH_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
 struct Histogram {
+    bounds: &'static [f64],
     counts: Vec<u64>,
     sum: f64,
     count: u64,
 }
 
+impl Default for Histogram {
+    fn default() -> Self {
+        Histogram::with_bounds(BUCKETS)
+    }
+}
+
 impl Histogram {
-    fn observe(&mut self, seconds: f64) {
-        if self.counts.is_empty() {
-            self.counts = vec![0; BUCKETS.len()];
+    fn with_bounds(bounds: &'static [f64]) -> Self {
+        Histogram {
+            bounds,
+            counts: vec![0; bounds.len()],
+            sum: 0.0,
+            count: 0,
         }
-        for (i, bound) in BUCKETS.iter().enumerate() {
+    }
+
+    fn observe(&mut self, seconds: f64) {
+        for (i, bound) in self.bounds.iter().enumerate() {
             if seconds <= *bound {
                 self.counts[i] += 1;
             }
@@ -53,15 +71,44 @@ impl Histogram {
     }
 }
 
+impl Histogram {
+    /// The `_bucket`, `_sum` and `_count` lines; `labels` ends with a comma when not empty.
+    fn render(&self, out: &mut String, name: &str, labels: &str) {
+        for (bound, n) in self.bounds.iter().zip(&self.counts) {
+            let _ = writeln!(out, "{name}_bucket{{{labels}le=\"{bound}\"}} {n}");
+        }
+        let _ = writeln!(out, "{name}_bucket{{{labels}le=\"+Inf\"}} {}", self.count);
+        let plain = match labels.trim_end_matches(',') {
+            "" => String::new(),
+            l => format!("{{{l}}}"),
+        };
+        let _ = writeln!(out, "{name}_sum{plain} {}", self.sum);
+        let _ = writeln!(out, "{name}_count{plain} {}", self.count);
+    }
+}
+
 /// The process-wide registry.
-#[derive(Default)]
 pub struct Metrics {
     /// (command, HTTP status, EAS status) → count.
     requests: Mutex<BTreeMap<(String, u16, String), u64>>,
     durations: Mutex<BTreeMap<String, Histogram>>,
+    push_latency: Mutex<Histogram>,
     auth_failures: AtomicU64,
     server_errors: AtomicU64,
     bytes_out: AtomicU64,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics {
+            requests: Default::default(),
+            durations: Default::default(),
+            push_latency: Mutex::new(Histogram::with_bounds(PUSH_BUCKETS)),
+            auth_failures: Default::default(),
+            server_errors: Default::default(),
+            bytes_out: Default::default(),
+        }
+    }
 }
 
 /// The registry every part of the server records into.
@@ -99,8 +146,20 @@ impl Metrics {
         self.auth_failures.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Records the time from a change's commit to the answer of the Ping it woke.
+    pub fn push_latency(&self, latency: Duration) {
+        if let Ok(mut h) = self.push_latency.lock() {
+            h.observe(latency.as_secs_f64());
+        }
+    }
+
     /// The Prometheus text exposition, with the gauges read now.
-    pub fn render(&self, parked: usize, store_seconds: Option<f64>) -> String {
+    pub fn render(
+        &self,
+        parked: usize,
+        store_seconds: Option<f64>,
+        synced: &[((&str, Direction), u64)],
+    ) -> String {
         let mut out = String::new();
         let label = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
         out.push_str("# HELP easd_requests_total HTTP requests by EAS command, HTTP status and EAS status.\n");
@@ -119,29 +178,29 @@ impl Metrics {
         out.push_str("# TYPE easd_request_duration_seconds histogram\n");
         if let Ok(m) = self.durations.lock() {
             for (cmd, h) in m.iter() {
-                let cmd = label(cmd);
-                for (bound, n) in BUCKETS.iter().zip(&h.counts) {
-                    let _ = writeln!(
-                        out,
-                        "easd_request_duration_seconds_bucket{{command=\"{cmd}\",le=\"{bound}\"}} {n}"
-                    );
-                }
-                let _ = writeln!(
-                    out,
-                    "easd_request_duration_seconds_bucket{{command=\"{cmd}\",le=\"+Inf\"}} {}",
-                    h.count
-                );
-                let _ = writeln!(
-                    out,
-                    "easd_request_duration_seconds_sum{{command=\"{cmd}\"}} {}",
-                    h.sum
-                );
-                let _ = writeln!(
-                    out,
-                    "easd_request_duration_seconds_count{{command=\"{cmd}\"}} {}",
-                    h.count
+                h.render(
+                    &mut out,
+                    "easd_request_duration_seconds",
+                    &format!("command=\"{}\",", label(cmd)),
                 );
             }
+        }
+        out.push_str("# HELP easd_push_latency_seconds From the commit of a change to the Ping it wakes answering Status 2.\n");
+        out.push_str("# TYPE easd_push_latency_seconds histogram\n");
+        if let Ok(h) = self.push_latency.lock() {
+            h.render(&mut out, "easd_push_latency_seconds", "");
+        }
+        out.push_str(
+            "# HELP easd_items_synced_total Items in Sync Commands, by class and direction.\n",
+        );
+        out.push_str("# TYPE easd_items_synced_total counter\n");
+        for ((class, direction), n) in synced {
+            let _ = writeln!(
+                out,
+                "easd_items_synced_total{{class=\"{}\",direction=\"{}\"}} {n}",
+                label(class),
+                direction.as_str()
+            );
         }
         let mut scalar = |name: &str, kind: &str, help: &str, value: String| {
             let _ = write!(
@@ -255,7 +314,8 @@ async fn metrics_route(
             .into_response();
     }
     let store = store_query(&admin.engine).await.ok();
-    let body = metrics().render(admin.engine.hub.parked(), store);
+    let synced = admin.engine.stats.items();
+    let body = metrics().render(admin.engine.hub.parked(), store, &synced);
     (
         [(
             axum::http::header::CONTENT_TYPE,
@@ -348,7 +408,13 @@ mod tests {
         };
         m.request(&line);
         m.auth_failure();
-        let text = m.render(3, Some(0.001));
+        m.push_latency(Duration::from_millis(3));
+        let synced = [(("Email", Direction::ToDevice), 4)];
+        let text = m.render(3, Some(0.001), &synced);
+        assert!(text.contains("easd_push_latency_seconds_bucket{le=\"0.0025\"} 0"));
+        assert!(text.contains("easd_push_latency_seconds_bucket{le=\"0.005\"} 1"));
+        assert!(text.contains("easd_push_latency_seconds_count 1"));
+        assert!(text.contains("easd_items_synced_total{class=\"Email\",direction=\"to_device\"} 4"));
         assert!(text.contains("easd_requests_total{command=\"Sync\",http=\"200\",eas=\"1\"} 1"));
         assert!(
             text.contains("easd_request_duration_seconds_bucket{command=\"Sync\",le=\"0.025\"} 1")

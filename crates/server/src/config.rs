@@ -49,6 +49,10 @@ pub struct Config {
     pub smarthost_password: Option<String>,
     /// Host name used in SMTP/LMTP greetings and generated Message-Ids.
     pub hostname: String,
+    /// FOR TESTS ONLY, never in production: acknowledge clients' Sync Deletes without
+    /// applying them (the deleted mail stays on the server and on the other devices), so
+    /// that `easd selftest` can be shown to report a lost change.
+    pub fault_drop_client_deletes: bool,
 }
 
 impl Default for Config {
@@ -76,6 +80,7 @@ impl Default for Config {
             smarthost_user: None,
             smarthost_password: None,
             hostname: "localhost".into(),
+            fault_drop_client_deletes: false,
         }
     }
 }
@@ -186,6 +191,7 @@ impl Config {
         "smarthost_user",
         "smarthost_password",
         "hostname",
+        "fault_drop_client_deletes",
     ];
 
     fn validate(&self) -> Result<(), ConfigError> {

@@ -60,6 +60,7 @@ pub fn engine_settings(config: &Config) -> EngineSettings {
     EngineSettings {
         max_message_bytes: config.max_message_bytes,
         hostname: config.hostname.clone(),
+        fault_drop_client_deletes: config.fault_drop_client_deletes,
     }
 }
 
@@ -97,6 +98,9 @@ impl Server {
                 source,
             }
         })?;
+        if config.fault_drop_client_deletes {
+            tracing::warn!("fault_drop_client_deletes is on: client Sync Deletes are acknowledged and dropped (tests only)");
+        }
         let access_log =
             AccessLog::start(&data_dir, Destinations::from_setting(&config.access_log))
                 .map_err(ServerError::AccessLog)?;

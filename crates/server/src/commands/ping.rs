@@ -93,10 +93,15 @@ async fn ping(
         )
         .await?;
     Ok(match outcome {
-        WaitOutcome::Changed(folders) => PingResponse {
-            folders,
-            ..PingResponse::status(PingStatus::ChangesFound)
-        },
+        WaitOutcome::Changed(folders, announced) => {
+            if let Some(at) = announced {
+                crate::admin::metrics().push_latency(at.elapsed());
+            }
+            PingResponse {
+                folders,
+                ..PingResponse::status(PingStatus::ChangesFound)
+            }
+        }
         WaitOutcome::HierarchyChanged => PingResponse::status(PingStatus::FolderSyncRequired),
         WaitOutcome::Expired | WaitOutcome::Ended => PingResponse::status(PingStatus::Expired),
     })

@@ -113,7 +113,7 @@ pub async fn handle(
                 )
                 .await?;
             match outcome {
-                WaitOutcome::Changed(_) => plans = plan(&request).await?,
+                WaitOutcome::Changed(..) => plans = plan(&request).await?,
                 // MS-ASCMD 2.2.1.21: nothing changed within the wait → an empty response.
                 _ => return Ok(CommandResponse::Empty),
             }
