@@ -647,7 +647,13 @@ fn write_fields(
     if let Some(cats) = f.categories.as_ref().filter(|c| !c.is_empty()) {
         m.push(
             ICalendarEntry::new(ICalendarProperty::Categories)
-                .with_values(cats.iter().map(|c| text_value(c.clone())).collect()),
+                // calcard escapes line breaks in single text values only; a raw one in a
+                // list would end the line and start a property of the client's making.
+                .with_values(
+                    cats.iter()
+                        .map(|c| text_value(c.replace(['\r', '\n'], " ")))
+                        .collect(),
+                ),
         );
     }
     for a in f.attendees.iter().flatten() {
@@ -1885,6 +1891,56 @@ END:VCALENDAR\r\n";
                 let again = to_ics(&c).unwrap();
                 proptest::prop_assert!(from_ics(&again, &zone("Europe/Berlin")).is_ok(), "{}", again);
             }
+        }
+    }
+
+    fn text() -> impl proptest::strategy::Strategy<Value = String> {
+        // Letters and the characters iCalendar escapes or quotes.
+        "[a-zA-Z0-9 ,;:\\\"'\n^äß€-]{1,24}"
+    }
+
+    fn category() -> impl proptest::strategy::Strategy<Value = String> {
+        // calcard trims spaces around the values of a list (and after an escaped comma);
+        // a category is a name ("Red Category", "Q4,2026"), not spacing.
+        "[a-zA-Z0-9;:\\\"'^äß€-]{1,12}( [a-zA-Z0-9,;:\\\"'^äß€-]{1,8})?"
+    }
+
+    proptest::proptest! {
+        /// Any text a client puts in the text fields, names and categories comes back as
+        /// it was sent.
+        #[test]
+        fn any_text_round_trips(
+            subject in text(), location in text(), body in text(), name in text(),
+            organizer in text(), categories in proptest::collection::vec(category(), 1..4),
+            status in proptest::sample::select(vec![0u8, 2, 3, 4, 5]),
+            kind in 1u8..=3, busy in 0u8..=4, sensitivity in 0u8..=3, reminder in 0u32..100_000,
+        ) {
+            let mut a = Attendee::new("x@example.com", name);
+            a.attendee_status = AttendeeStatus::from_code(status);
+            a.attendee_type = AttendeeType::from_code(kind);
+            let c = Calendar {
+                timezone: Some(blob("Asia/Kolkata", 2027)),
+                fields: EventFields {
+                    subject: Some(subject),
+                    start_time: Some("20270105T033000Z".into()),
+                    end_time: Some("20270105T043000Z".into()),
+                    location: Some(Location { display_name: Some(location), ..Location::default() }),
+                    body: Some(Body::new(BodyType::Plain, body)),
+                    categories: Some(categories),
+                    attendees: Some(vec![a]),
+                    busy_status: BusyStatus::from_code(busy),
+                    sensitivity: Sensitivity::from_code(sensitivity),
+                    reminder: Some(reminder),
+                    ..EventFields::default()
+                },
+                organizer_name: Some(organizer),
+                organizer_email: Some("o@example.com".into()),
+                uid: Some("u".into()),
+                ..Calendar::default()
+            };
+            let ics = to_ics(&c).unwrap();
+            let back = from_ics(&ics, &zone("Europe/Berlin")).unwrap();
+            proptest::prop_assert_eq!(back, c, "{}", ics);
         }
     }
 }
