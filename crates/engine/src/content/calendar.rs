@@ -257,6 +257,29 @@ impl Placement {
     }
 }
 
+impl Placement {
+    /// DTEND: for an all-day event the midnight after a time that is not midnight, and at
+    /// least the day after the start (an all-day event ends on midnight of the next day,
+    /// MS-ASCAL 2.2.2.1).
+    fn write_end(&self, start: Timestamp, end: Timestamp) -> ICalendarEntry {
+        if !self.all_day {
+            return self.write(end, ICalendarProperty::Dtend);
+        }
+        let first = self.zone.to_datetime(start).date();
+        let local = self.zone.to_datetime(end);
+        let mut day = local.date();
+        if local.time() != jiff::civil::Time::midnight() {
+            day = day.tomorrow().unwrap_or(day);
+        }
+        if day <= first {
+            day = first.tomorrow().unwrap_or(first);
+        }
+        let mut e = ICalendarEntry::new(ICalendarProperty::Dtend);
+        e.add_param(ICalendarParameter::value(ICalendarValueType::Date));
+        e.with_value(date_value(day))
+    }
+}
+
 fn date_value(d: Date) -> ICalendarValue {
     ICalendarValue::PartialDateTime(Box::new(PartialDateTime {
         year: Some(d.year() as u16),
@@ -399,7 +422,7 @@ pub fn to_ical(c: &Calendar) -> Result<ICalendar, CalendarError> {
         ));
     }
     m.push(place.write(start, ICalendarProperty::Dtstart));
-    m.push(place.write(end, ICalendarProperty::Dtend));
+    m.push(place.write_end(start, end));
     if let Some(blob) = &c.timezone {
         if let Ok(text) = blob.to_base64() {
             m.push(x_entry(X_TIMEZONE, text));
@@ -500,7 +523,7 @@ pub fn to_ical(c: &Calendar) -> Result<ICalendar, CalendarError> {
         let e = parse_utc(fields.end_time.as_deref().unwrap_or_default(), "EndTime")?;
         o.entries
             .push(ex_place.write(s, ICalendarProperty::Dtstart));
-        o.entries.push(ex_place.write(e, ICalendarProperty::Dtend));
+        o.entries.push(ex_place.write_end(s, e));
         if let Some(stamp) = &fields.dt_stamp {
             let at = parse_utc(stamp, "DtStamp")?;
             o.entries.push(entry(
@@ -1699,6 +1722,16 @@ END:VCALENDAR\r\n";
         assert_eq!(ny.timezone, Some(blob("America/New_York", 2026)));
         let local = zone("America/New_York").to_datetime(utc("20261224T050000Z"));
         assert_eq!((local.month(), local.day(), local.hour()), (12, 24, 0));
+        // An end that is not midnight is the midnight after it (MS-ASCAL 2.2.2.1).
+        let mut short = kolkata.clone();
+        short.fields.end_time = Some("20261224T120000Z".into());
+        assert!(to_ics(&short)
+            .unwrap()
+            .contains("DTEND;VALUE=DATE:20261225"));
+        short.fields.end_time = short.fields.start_time.clone();
+        assert!(to_ics(&short)
+            .unwrap()
+            .contains("DTEND;VALUE=DATE:20261225"));
     }
 
     #[test]
