@@ -545,6 +545,9 @@ pub fn to_ical(c: &Calendar) -> Result<ICalendar, CalendarError> {
             ical.components.push(a);
         }
     }
+    // Each TZID needs its VTIMEZONE (RFC 5545 3.2.19); calcard writes it from its tz
+    // database for the span of the event and its recurrence.
+    ical.add_missing_timezones();
     Ok(ical)
 }
 
@@ -1537,6 +1540,8 @@ mod tests {
         ] {
             assert!(ics.contains(line), "{line} in\n{ics}");
         }
+        assert_eq!(ics.matches("BEGIN:VTIMEZONE").count(), 1, "{ics}");
+        assert!(ics.contains("TZID:Europe/Berlin"), "{ics}");
         let unfolded = ics.replace("\r\n ", "");
         assert!(
             unfolded.contains("ORGANIZER;CN=\"Alice Example\":mailto:alice@example.com"),
