@@ -423,10 +423,8 @@ pub fn to_ical(c: &Calendar) -> Result<ICalendar, CalendarError> {
     }
     m.push(place.write(start, ICalendarProperty::Dtstart));
     m.push(place.write_end(start, end));
-    if let Some(blob) = &c.timezone {
-        if let Ok(text) = blob.to_base64() {
-            m.push(x_entry(X_TIMEZONE, text));
-        }
+    if let Some(text) = c.timezone.as_ref().and_then(|b| b.to_base64().ok()) {
+        m.push(x_entry(X_TIMEZONE, text));
     }
     if let Some(r) = &c.recurrence {
         let dtstart = Dtstart {
@@ -446,10 +444,8 @@ pub fn to_ical(c: &Calendar) -> Result<ICalendar, CalendarError> {
             xml::to_xml(&r.to_element(easd_protocol::ProtocolVersion::V16_1)),
         ));
     }
-    if let Some(name) = &c.organizer_name {
-        if c.organizer_email.is_none() {
-            m.push(x_entry(X_ORGANIZER_NAME, name.clone()));
-        }
+    if let (Some(name), None) = (&c.organizer_name, &c.organizer_email) {
+        m.push(x_entry(X_ORGANIZER_NAME, name.clone()));
     }
     if let Some(email) = &c.organizer_email {
         let mut e = entry(
@@ -1363,7 +1359,7 @@ fn merge_exception(old: &Exception, new: &Exception) -> Exception {
         .fields
         .start_time
         .clone()
-        .or(old.fields.start_time.clone());
+        .or_else(|| old.fields.start_time.clone());
     Exception {
         deleted: new.deleted.or(old.deleted),
         exception_start_time: old.exception_start_time.clone(),
