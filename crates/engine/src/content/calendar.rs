@@ -783,7 +783,7 @@ pub fn from_ics(text: &str, zone: &tz::TimeZone) -> Result<Calendar, CalendarErr
 /// The event of an iCalendar object, for a device in `zone` (the zone all-day and
 /// floating events are placed in: an all-day event is midnight to midnight of its dates
 /// in the device's zone, so it stays on its day wherever it was created; MS-ASCAL
-/// 2.2.2.2 AllDayEvent). The first VEVENT without RECURRENCE-ID is the event; VEVENTs
+/// 2.2.2.1 AllDayEvent). The first VEVENT without RECURRENCE-ID is the event; VEVENTs
 /// with its UID and a RECURRENCE-ID are its modified occurrences.
 pub fn from_ical(ical: &ICalendar, zone: &tz::TimeZone) -> Result<Calendar, CalendarError> {
     let events: Vec<&ICalendarComponent> = ical
@@ -1233,7 +1233,7 @@ fn read_attendee(e: &ICalendarEntry) -> Attendee {
 pub enum ChangeRule<'a> {
     /// 16.0 and later: a property absent from the Change is unchanged; an exception in
     /// the Change replaces or adds the one of the same start, field by field (MS-ASCMD
-    /// 2.2.3.24 Change, MS-ASCAL 3.1.5.3 in 16.x).
+    /// Change in 16.x).
     Partial,
     /// Before 16.0: the Change is the whole item, except that a property the client does
     /// not manage (not in its Supported list) is ghosted and keeps the server's value

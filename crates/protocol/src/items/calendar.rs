@@ -17,7 +17,7 @@ use easd_wbxml::tags::{airsync, airsyncbase, calendar, meeting_response};
 use easd_wbxml::{Element, Tag};
 
 code_enum! {
-    /// How the time shows in free/busy (MS-ASCAL 2.2.2.8 BusyStatus).
+    /// How the time shows in free/busy (MS-ASCAL 2.2.2.9 BusyStatus).
     BusyStatus: u8 {
         Free = 0,
         Tentative = 1,
@@ -29,7 +29,7 @@ code_enum! {
 }
 
 code_enum! {
-    /// MS-ASCAL 2.2.2.41 Sensitivity.
+    /// MS-ASCAL Sensitivity.
     Sensitivity: u8 {
         Normal = 0,
         Personal = 1,
@@ -59,7 +59,7 @@ code_enum! {
 }
 
 code_enum! {
-    /// The user's own answer to a meeting (MS-ASCAL 2.2.2.40 ResponseType, 14.0+).
+    /// The user's own answer to a meeting (MS-ASCAL ResponseType, 14.0+).
     ResponseType: u8 {
         None = 0,
         Organizer = 1,
@@ -70,7 +70,7 @@ code_enum! {
     }
 }
 
-/// MeetingStatus (MS-ASCAL 2.2.2.29): bit 0 "is a meeting", bit 1 "received", bit 2
+/// MeetingStatus (MS-ASCAL): bit 0 "is a meeting", bit 1 "received", bit 2
 /// "canceled", bit 3 "forwarded"; the valid values are 0, 1, 3, 5, 7, 9, 11, 13 and 15.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct MeetingStatus(u8);
@@ -183,11 +183,11 @@ pub struct EventFields {
     pub all_day_event: Option<bool>,
     pub body: Option<Body>,
     /// calendar:Location text before 16.0 (its `display_name`), airsyncbase:Location from
-    /// 16.0 (MS-ASCAL 2.2.2.27).
+    /// 16.0 (MS-ASCAL Location).
     pub location: Option<Location>,
     pub busy_status: Option<BusyStatus>,
     pub sensitivity: Option<Sensitivity>,
-    /// Minutes before the start (MS-ASCAL 2.2.2.36 Reminder).
+    /// Minutes before the start (MS-ASCAL Reminder).
     pub reminder: Option<u32>,
     pub meeting_status: Option<MeetingStatus>,
     pub categories: Option<Vec<String>>,
@@ -208,7 +208,7 @@ pub struct Exception {
     /// The occurrence is deleted.
     pub deleted: Option<bool>,
     /// The original start of the occurrence: calendar:ExceptionStartTime before 16.0,
-    /// airsyncbase:InstanceId from 16.0 (MS-ASCAL 2.2.2.22).
+    /// airsyncbase:InstanceId from 16.0 (MS-ASCAL ExceptionStartTime).
     pub exception_start_time: Option<String>,
     pub fields: EventFields,
 }
@@ -256,7 +256,7 @@ pub struct Calendar {
     /// 14.0+.
     pub disallow_new_time_proposal: Option<bool>,
     pub native_body_type: Option<BodyType>,
-    /// The id a 16.x client gives an event it creates (MS-ASCAL 2.2.2.11, 16.0+).
+    /// The id a 16.x client gives an event it creates (MS-ASCAL ClientUid, 16.0+).
     pub client_uid: Option<String>,
 }
 
@@ -331,7 +331,12 @@ impl EventFields {
             }
             e.push(b.to_element());
         }
-        e.push_opt(calendar::BUSY_STATUS, self.busy_status.map(|b| b.code()))
+        // Working elsewhere (4) is 16.0+ (MS-ASCAL 2.2.2.9); an older client gets Busy.
+        let busy_status = self.busy_status.map(|b| match b {
+            BusyStatus::WorkingElsewhere if !v16 => BusyStatus::Busy,
+            b => b,
+        });
+        e.push_opt(calendar::BUSY_STATUS, busy_status.map(|b| b.code()))
             .push_opt(calendar::DT_STAMP, self.dt_stamp.as_deref())
             .push_opt(calendar::END_TIME, self.end_time.as_deref());
         match (&self.location, v16) {
@@ -653,6 +658,19 @@ mod tests {
             .unwrap()
             .child(airsyncbase::PREVIEW)
             .is_none());
+    }
+
+    #[test]
+    fn working_elsewhere_is_busy_before_16() {
+        let mut c = full();
+        c.fields.busy_status = Some(BusyStatus::WorkingElsewhere);
+        let busy = |v| {
+            c.to_application_data(v)
+                .child_text(calendar::BUSY_STATUS)
+                .unwrap()
+        };
+        assert_eq!(busy(ProtocolVersion::V14_1), "2");
+        assert_eq!(busy(ProtocolVersion::V16_0), "4");
     }
 
     #[test]
