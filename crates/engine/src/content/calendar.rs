@@ -1873,6 +1873,25 @@ END:VCALENDAR\r\n";
     }
 
     #[test]
+    fn html_body_keeps_its_markup_and_gets_a_text_description() {
+        let html = "<p>Agenda: <b>numbers</b></p>";
+        let mut c = full();
+        c.exceptions = None;
+        c.fields.body = Some(Body::new(BodyType::Html, html));
+        let ics = to_ics(&c).unwrap();
+        let unfolded = ics.replace("\r\n ", "");
+        assert!(
+            unfolded.contains("X-ALT-DESC;FMTTYPE=text/html:<p>Agenda: <b>numbers</b></p>"),
+            "{unfolded}"
+        );
+        assert!(
+            unfolded.contains("DESCRIPTION:Agenda: **numbers**"),
+            "{unfolded}"
+        );
+        assert_eq!(from_ics(&ics, &zone("Europe/Berlin")).unwrap(), c);
+    }
+
+    #[test]
     fn bad_input_is_an_error_not_a_panic() {
         assert_eq!(
             from_ics("not a calendar", &tz::TimeZone::UTC),
