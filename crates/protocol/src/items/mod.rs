@@ -1,5 +1,6 @@
 //! Item types per class (MS-ASEMAIL, MS-ASCAL, MS-ASCNTC, MS-ASTASK, MS-ASNOTE, MS-ASAIRS).
 
 pub mod airsyncbase;
+pub mod calendar;
 pub mod email;
 pub mod recurrence;
