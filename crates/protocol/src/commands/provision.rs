@@ -24,11 +24,6 @@ use easd_wbxml::{Element, Tag};
 /// The PolicyType of protocol versions 12.0 and later (MS-ASPROV 2.2.2.43).
 pub const POLICY_TYPE_WBXML: &str = "MS-EAS-Provisioning-WBXML";
 
-/// AccountOnlyRemoteWipe (MS-ASPROV 2.2.2.1, 16.1): Provision page, token 0x3B.
-/// The code pages of easd-wbxml do not list it yet; this is its one definition here until
-/// they do.
-pub const ACCOUNT_ONLY_REMOTE_WIPE: Tag = Tag::new(14, 0x3B);
-
 /// Longest PolicyType accepted.
 const MAX_POLICY_TYPE_LEN: usize = 64;
 
@@ -104,7 +99,7 @@ impl ProvisionRequest {
             device_information,
             policy,
             remote_wipe: wipe_ack(pv::REMOTE_WIPE)?,
-            account_only_remote_wipe: wipe_ack(ACCOUNT_ONLY_REMOTE_WIPE)?,
+            account_only_remote_wipe: wipe_ack(pv::ACCOUNT_ONLY_REMOTE_WIPE)?,
         })
     }
 }
@@ -422,7 +417,7 @@ impl ProvisionResponse {
             root.push(Element::new(pv::REMOTE_WIPE));
         }
         if self.account_only_remote_wipe {
-            root.push(Element::new(ACCOUNT_ONLY_REMOTE_WIPE));
+            root.push(Element::new(pv::ACCOUNT_ONLY_REMOTE_WIPE));
         }
         root
     }
@@ -485,7 +480,7 @@ mod tests {
     fn parses_wipe_acknowledgments() {
         let req = Element::new(pv::PROVISION)
             .with(Element::new(pv::REMOTE_WIPE).with_text(pv::STATUS, "1"))
-            .with(Element::new(ACCOUNT_ONLY_REMOTE_WIPE).with_text(pv::STATUS, "2"));
+            .with(Element::new(pv::ACCOUNT_ONLY_REMOTE_WIPE).with_text(pv::STATUS, "2"));
         let parsed = ProvisionRequest::parse(&req).unwrap();
         assert_eq!(parsed.remote_wipe, Some(RemoteWipeAckStatus::Success));
         assert_eq!(
@@ -642,7 +637,7 @@ mod tests {
         };
         assert!(account_wipe
             .to_element()
-            .child(ACCOUNT_ONLY_REMOTE_WIPE)
+            .child(pv::ACCOUNT_ONLY_REMOTE_WIPE)
             .is_some());
     }
 }
