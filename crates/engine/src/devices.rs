@@ -4,6 +4,7 @@
 //! a temporary policy key with the policy; the device's acknowledgement turns it into the
 //! final key, which every later command must present (X-MS-PolicyKey).
 
+use crate::policy::{AssignedPolicy, Policies};
 use crate::{Engine, EngineError};
 use easd_protocol::status::CommonStatus;
 use easd_store::{AccountId, Partnership};
@@ -37,13 +38,32 @@ pub mod policy_status {
     pub const REFRESH: i32 = 3;
 }
 
-/// MS-ASPROV 3.2.5.1.2: compares the presented key with the partnership's final key.
-pub fn check_policy_key(partnership: &Partnership, presented: Option<u32>) -> PolicyVerdict {
+/// MS-ASPROV 3.2.5.1.2: compares the presented key with the partnership's final key, and
+/// the policy the device acknowledged with its user's policy now (`current`).
+pub fn check_policy_key(
+    partnership: &Partnership,
+    presented: Option<u32>,
+    current: &AssignedPolicy,
+    now: i64,
+) -> PolicyVerdict {
     let presented = presented.unwrap_or(0);
     match partnership.policy_status {
         policy_status::PROVISIONED
             if presented != 0 && i64::from(presented) == partnership.policy_key =>
         {
+            // MS-ASCMD 2.2.2 Status 143: the policy changed since the device acknowledged
+            // it, or its refresh interval ran out. A compliant device provisions again and
+            // goes on: the answer never locks it out.
+            if partnership.provisioned_policy != current.tag() {
+                return PolicyVerdict::Reprovision(CommonStatus::PolicyRefresh);
+            }
+            if let (Some(interval), Some(at)) =
+                (current.policy.refresh_interval, partnership.provisioned_at)
+            {
+                if now.saturating_sub(at) >= i64::try_from(interval).unwrap_or(i64::MAX) {
+                    return PolicyVerdict::Reprovision(CommonStatus::PolicyRefresh);
+                }
+            }
             PolicyVerdict::Current
         }
         policy_status::PROVISIONED if presented == 0 => {
@@ -74,7 +94,6 @@ impl Engine {
         contact: DeviceContact,
     ) -> Result<Partnership, EngineError> {
         self.blocking(move |store| {
-            let now = time::OffsetDateTime::now_utc().unix_timestamp();
             let mut p = match store.partnership(account, &contact.device_id)? {
                 Some(p) => p,
                 None => {
@@ -94,17 +113,16 @@ impl Engine {
                 }
             };
             let changed = p.device_type != contact.device_type
-                || p.user_agent != contact.user_agent
+                || (!contact.user_agent.is_empty() && p.user_agent != contact.user_agent)
                 || p.protocol_version != contact.protocol_version;
-            // Write at most once a minute for an unchanged device: a parked phone contacts us
-            // constantly and its last-contact time needs no better precision.
-            if changed || p.last_sync_attempt.is_none_or(|t| now - t >= 60) {
+            // The statistics (last attempt, last success) are kept by `record_activity`
+            // after the command; here only a changed identity is written.
+            if changed {
                 p.device_type = contact.device_type;
                 if !contact.user_agent.is_empty() {
                     p.user_agent = contact.user_agent;
                 }
                 p.protocol_version = contact.protocol_version;
-                p.last_sync_attempt = Some(now);
                 store.update_partnership(&p)?;
             }
             Ok(p)
@@ -115,6 +133,25 @@ impl Engine {
     /// Saves a partnership the command changed.
     pub async fn save_partnership(&self, partnership: Partnership) -> Result<(), EngineError> {
         self.blocking(move |store| Ok(store.update_partnership(&partnership)?))
+            .await
+    }
+
+    /// The policy that applies to a user now.
+    pub async fn policy_for(&self, email: &str) -> Result<AssignedPolicy, EngineError> {
+        let email = email.to_owned();
+        self.blocking(move |store| Ok(Policies::load(store)?.for_user(&email)))
+            .await
+    }
+
+    /// Adds one request to the device's statistics (in place: concurrent requests of the
+    /// device don't lose each other's counts).
+    pub async fn record_activity(
+        &self,
+        partnership: &Partnership,
+        activity: easd_store::PartnershipActivity,
+    ) -> Result<(), EngineError> {
+        let id = partnership.id;
+        self.blocking(move |store| Ok(store.record_partnership_activity(id, &activity)?))
             .await
     }
 }
@@ -137,6 +174,9 @@ pub enum ProvisionAnswer {
     Final { policy_key: u32 },
     /// The acknowledged key is not the one handed out (Policy Status 5).
     WrongPolicyKey,
+    /// The device can't apply the whole policy and the policy does not admit such devices
+    /// (Provision Status 139, MS-ASPROV 3.1.5.2).
+    NotFullyProvisionable,
 }
 
 impl Engine {
@@ -144,10 +184,22 @@ impl Engine {
     pub async fn provision(
         &self,
         partnership: &Partnership,
+        policy: &AssignedPolicy,
         step: ProvisionStep,
     ) -> Result<ProvisionAnswer, EngineError> {
         let mut p = partnership.clone();
         let answer = match step {
+            // MS-ASPROV 2.2.2.54.1: Status 2-4 says the device did not apply all of it.
+            ProvisionStep::Acknowledge { policy_key, status }
+                if status != 1
+                    && !policy.policy.allow_non_provisionable_devices
+                    && p.policy_status == policy_status::PENDING
+                    && i64::from(policy_key) == p.policy_key =>
+            {
+                tracing::warn!(partnership = p.id.0, device = %p.device_id, status,
+                    policy = %policy.name, "device can't apply the whole policy: refused");
+                return Ok(ProvisionAnswer::NotFullyProvisionable);
+            }
             ProvisionStep::Request => {
                 let key = new_policy_key();
                 p.policy_key = i64::from(key);
@@ -161,13 +213,17 @@ impl Engine {
                 let key = new_policy_key();
                 p.policy_key = i64::from(key);
                 p.policy_status = policy_status::PROVISIONED;
-                tracing::info!(partnership = p.id.0, device = %p.device_id, "device provisioned");
+                p.provisioned_policy = policy.tag();
+                p.provisioned_at = Some(time::OffsetDateTime::now_utc().unix_timestamp());
+                tracing::info!(partnership = p.id.0, device = %p.device_id,
+                    policy = %p.provisioned_policy, "device provisioned");
                 ProvisionAnswer::Final { policy_key: key }
             }
             // The device lost our answer to its acknowledgement and sends it again.
             ProvisionStep::Acknowledge { policy_key, .. }
                 if p.policy_status == policy_status::PROVISIONED
-                    && i64::from(policy_key) == p.policy_key =>
+                    && i64::from(policy_key) == p.policy_key
+                    && p.provisioned_policy == policy.tag() =>
             {
                 return Ok(ProvisionAnswer::Final { policy_key });
             }

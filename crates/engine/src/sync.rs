@@ -216,10 +216,18 @@ impl Engine {
     ) -> Result<SyncCollectionResponse, EngineError> {
         let pid = partnership.id;
         let account = partnership.account;
+        let quarantined = partnership.access_state == easd_store::AccessState::Quarantined;
         let (result, touched) = self
             .blocking(move |store| {
                 let mut touched = Vec::new();
-                let r = sync_blocking(store, account, pid, &request, &ctx, &mut touched)?;
+                // A quarantined device sees only the notice that it awaits approval; once
+                // approved, the rest of the folder arrives as Adds (its state never had it).
+                let only = if quarantined {
+                    Some(crate::access::quarantine_notice(store, pid)?.unwrap_or_default())
+                } else {
+                    None
+                };
+                let r = sync_blocking(store, account, pid, &request, &ctx, only, &mut touched)?;
                 Ok((r, touched))
             })
             .await?;
@@ -237,6 +245,7 @@ fn sync_blocking(
     pid: PartnershipId,
     request: &SyncCollectionRequest,
     ctx: &SyncContext,
+    only: Option<String>,
     touched: &mut Vec<i64>,
 ) -> Result<SyncCollectionResponse, EngineError> {
     let collection = request.collection_id.as_str();
@@ -315,7 +324,10 @@ fn sync_blocking(
         .or(ctx.window_size)
         .map(|w| (w as usize).clamp(1, MAX_WINDOW))
         .unwrap_or(DEFAULT_WINDOW);
-    let listing = store.list_folder_items(account, folder.id)?;
+    let mut listing = store.list_folder_items(account, folder.id)?;
+    if let Some(only) = &only {
+        listing.items.retain(|i| &i.server_id == only);
+    }
     let mut unchanged = request.commands.is_empty();
     if get_changes {
         let cutoff = collection_cutoff(options.filter(), &folder, ctx.now);

@@ -22,6 +22,10 @@ pub struct AccessRecord {
     pub eas_status: Option<u16>,
     /// Ping / wait-Sync heartbeat in seconds.
     pub heartbeat: Option<u32>,
+    /// Items the server sent to the device (Sync Add/Change/Delete), for its statistics.
+    pub items_sent: u32,
+    /// Items the device sent (Sync client commands, a submitted message).
+    pub items_received: u32,
 }
 
 /// One finished request.

@@ -49,6 +49,12 @@ pub struct Config {
     pub smarthost_password: Option<String>,
     /// Host name used in SMTP/LMTP greetings and generated Message-Ids.
     pub hostname: String,
+    /// Told by mail about each quarantined device: a local account gets it in its Inbox,
+    /// another address through the smarthost.
+    pub admin_email: Option<String>,
+    /// Mailbox logging: the longest request or response body (as XML) kept per entry, in
+    /// bytes; longer ones are cut and marked as cut.
+    pub device_log_max_body: usize,
 }
 
 impl Default for Config {
@@ -76,6 +82,8 @@ impl Default for Config {
             smarthost_user: None,
             smarthost_password: None,
             hostname: "localhost".into(),
+            admin_email: None,
+            device_log_max_body: 64 * 1024,
         }
     }
 }
@@ -186,6 +194,8 @@ impl Config {
         "smarthost_user",
         "smarthost_password",
         "hostname",
+        "admin_email",
+        "device_log_max_body",
     ];
 
     fn validate(&self) -> Result<(), ConfigError> {

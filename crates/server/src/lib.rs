@@ -60,6 +60,13 @@ pub fn engine_settings(config: &Config) -> EngineSettings {
     EngineSettings {
         max_message_bytes: config.max_message_bytes,
         hostname: config.hostname.clone(),
+        admin_email: config
+            .admin_email
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(str::to_lowercase),
+        relay: commands::relay(config),
     }
 }
 

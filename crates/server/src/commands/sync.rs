@@ -110,6 +110,9 @@ pub async fn handle(
         }
     }
     record.eas_status = collections.first().map(|c| c.status.code());
+    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    record.items_sent = count(collections.iter().map(|c| c.commands.len()).sum());
+    record.items_received = count(request.collections.iter().map(|c| c.commands.len()).sum());
     let response = SyncResponse {
         status: None,
         limit: None,
