@@ -70,6 +70,22 @@ pub enum Field {
 }
 
 impl Field {
+    /// `device-type`, `device_type` or `DeviceType`, and so on.
+    pub fn parse(s: &str) -> Option<Field> {
+        let key: String = s
+            .chars()
+            .filter(|c| *c != '-' && *c != '_')
+            .flat_map(char::to_lowercase)
+            .collect();
+        Some(match key.as_str() {
+            "devicetype" => Field::DeviceType,
+            "devicemodel" => Field::DeviceModel,
+            "deviceos" => Field::DeviceOs,
+            "useragent" => Field::UserAgent,
+            _ => return None,
+        })
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Field::DeviceType => "device-type",

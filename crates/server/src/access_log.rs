@@ -194,6 +194,7 @@ mod tests {
                 protocol_version: Some("16.1".into()),
                 eas_status: Some(2),
                 heartbeat: Some(900),
+                ..Default::default()
             },
             http_status: 200,
             duration: Duration::from_millis(1234),

@@ -3,6 +3,7 @@
 
 pub mod access_log;
 pub mod admin;
+pub mod admin_api;
 pub mod app;
 pub mod auth;
 pub mod autodiscover;
