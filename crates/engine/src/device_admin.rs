@@ -47,7 +47,7 @@ pub struct DeviceView {
     #[serde(flatten)]
     pub partnership: Partnership,
     pub user: String,
-    /// Collections with a sync state (FolderSync's hierarchy not counted).
+    /// Collections with a sync state (not FolderSync's hierarchy, nor the cached Sync request).
     pub folders_synced: usize,
     /// RFC 3339 forms of the times (unix seconds in the fields above).
     pub last_sync_attempt_time: Option<String>,
@@ -74,7 +74,7 @@ fn view(store: &dyn Store, p: Partnership) -> Result<DeviceView, AdminError> {
     let folders_synced = store
         .sync_state_keys(p.id)?
         .iter()
-        .filter(|(c, _)| c != crate::folders::HIERARCHY)
+        .filter(|(c, _)| c != crate::folders::HIERARCHY && c != crate::sync::CACHED_REQUEST)
         .count();
     Ok(DeviceView {
         user,

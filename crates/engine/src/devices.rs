@@ -287,3 +287,65 @@ impl Engine {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::{Policy, DEFAULT_POLICY};
+
+    fn provisioned(tag: &str, at: i64) -> Partnership {
+        let mut p: Partnership = serde_json::from_value(serde_json::json!({
+            "id": 1, "account": 1, "device_id": "D", "device_type": "T", "user_agent": "",
+            "protocol_version": "16.1", "model": "", "imei": "", "friendly_name": "", "os": "",
+            "os_language": "", "phone_number": "", "mobile_operator": "", "created_at": 0,
+            "first_sync": null, "last_sync": null, "last_sync_attempt": null, "last_ping": null,
+            "last_heartbeat": null, "policy_key": 42, "policy_status": 2,
+            "provisioned_policy": "", "access_state": "allowed", "access_reason": "",
+            "wipe_state": "none", "wipe_requested_at": null, "wipe_acked_at": null,
+            "items_sent": 0, "items_received": 0, "last_error": "", "ping_folders": null,
+            "ping_heartbeat": 0
+        }))
+        .expect("partnership json");
+        p.provisioned_policy = tag.to_owned();
+        p.provisioned_at = Some(at);
+        p
+    }
+
+    fn assigned(revision: u64, refresh: Option<u64>) -> AssignedPolicy {
+        AssignedPolicy {
+            name: DEFAULT_POLICY.into(),
+            policy: Policy {
+                revision,
+                refresh_interval: refresh,
+                ..Default::default()
+            },
+        }
+    }
+
+    #[test]
+    fn policy_changes_and_refresh_ask_for_provision() {
+        let current = assigned(3, None);
+        let p = provisioned(&current.tag(), 1000);
+        assert_eq!(check_policy_key(&p, Some(42), &current, 5000), PolicyVerdict::Current);
+        assert_eq!(
+            check_policy_key(&p, Some(41), &current, 5000),
+            PolicyVerdict::Reprovision(CommonStatus::InvalidPolicyKey)
+        );
+        assert_eq!(
+            check_policy_key(&p, None, &current, 5000),
+            PolicyVerdict::Reprovision(CommonStatus::DeviceNotProvisioned)
+        );
+        // MS-ASCMD 2.2.2 Status 143 when the policy changed ...
+        assert_eq!(
+            check_policy_key(&p, Some(42), &assigned(4, None), 5000),
+            PolicyVerdict::Reprovision(CommonStatus::PolicyRefresh)
+        );
+        // ... and when the refresh interval ran out, not before.
+        let refreshing = assigned(3, Some(600));
+        assert_eq!(check_policy_key(&p, Some(42), &refreshing, 1599), PolicyVerdict::Current);
+        assert_eq!(
+            check_policy_key(&p, Some(42), &refreshing, 1600),
+            PolicyVerdict::Reprovision(CommonStatus::PolicyRefresh)
+        );
+    }
+}

@@ -619,7 +619,7 @@ impl Engine {
 }
 
 /// The sync-state collection that keeps a device's last full Sync request.
-const CACHED_REQUEST: &str = "sync:request";
+pub const CACHED_REQUEST: &str = "sync:request";
 
 /// Merging an empty or partial request with the cached one (MS-ASCMD 2.2.3.124 Partial).
 pub trait MergeCached {

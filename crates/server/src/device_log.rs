@@ -142,3 +142,16 @@ impl Capture {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_are_cut_on_a_character_boundary_and_marked() {
+        assert_eq!(cut("short".into(), 10), "short");
+        let cut_text = cut("ééééé".into(), 5);
+        assert_eq!(cut_text, format!("éé{CUT_MARK}"));
+        assert!(body_xml(b"not wbxml", 100).contains("not WBXML"));
+    }
+}
