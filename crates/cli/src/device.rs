@@ -182,8 +182,15 @@ pub fn run_device(data: &Path, cmd: DeviceCommand) -> anyhow::Result<ExitCode> {
             } else {
                 println!(
                     "{:<28} {:<24} {:<12} {:<12} {:<25} {:<25} {:>7} {:>6} {:>6}",
-                    "DEVICE", "USER", "TYPE", "ACCESS", "LAST ATTEMPT", "LAST SUCCESS",
-                    "FOLDERS", "SENT", "RECV"
+                    "DEVICE",
+                    "USER",
+                    "TYPE",
+                    "ACCESS",
+                    "LAST ATTEMPT",
+                    "LAST SUCCESS",
+                    "FOLDERS",
+                    "SENT",
+                    "RECV"
                 );
                 for v in &list {
                     let p = &v.partnership;
@@ -239,17 +246,15 @@ pub fn run_device(data: &Path, cmd: DeviceCommand) -> anyhow::Result<ExitCode> {
             );
         }
         DeviceCommand::Resync { target, folder } => {
-            let v = device_admin::resync(
-                store,
-                &target.id,
-                target.user.as_deref(),
-                folder.as_deref(),
-            )?;
+            let v =
+                device_admin::resync(store, &target.id, target.user.as_deref(), folder.as_deref())?;
             println!(
                 "device {} of {} starts {} over at its next request",
                 v.partnership.device_id,
                 v.user,
-                folder.as_deref().map_or("every collection".to_owned(), |f| format!("collection {f}"))
+                folder
+                    .as_deref()
+                    .map_or("every collection".to_owned(), |f| format!("collection {f}"))
             );
         }
     }

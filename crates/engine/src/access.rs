@@ -308,9 +308,7 @@ impl Engine {
                     p.access_reason = reason.clone();
                     store.update_partnership(&p)?;
                 }
-                if state != AccessState::Quarantined
-                    || quarantine_notice(store, p.id)?.is_some()
-                {
+                if state != AccessState::Quarantined || quarantine_notice(store, p.id)?.is_some() {
                     return Ok((p, None, None));
                 }
                 let item = crate::delivery::deliver_blocking(

@@ -326,7 +326,10 @@ mod tests {
     fn policy_changes_and_refresh_ask_for_provision() {
         let current = assigned(3, None);
         let p = provisioned(&current.tag(), 1000);
-        assert_eq!(check_policy_key(&p, Some(42), &current, 5000), PolicyVerdict::Current);
+        assert_eq!(
+            check_policy_key(&p, Some(42), &current, 5000),
+            PolicyVerdict::Current
+        );
         assert_eq!(
             check_policy_key(&p, Some(41), &current, 5000),
             PolicyVerdict::Reprovision(CommonStatus::InvalidPolicyKey)
@@ -342,7 +345,10 @@ mod tests {
         );
         // ... and when the refresh interval ran out, not before.
         let refreshing = assigned(3, Some(600));
-        assert_eq!(check_policy_key(&p, Some(42), &refreshing, 1599), PolicyVerdict::Current);
+        assert_eq!(
+            check_policy_key(&p, Some(42), &refreshing, 1599),
+            PolicyVerdict::Current
+        );
         assert_eq!(
             check_policy_key(&p, Some(42), &refreshing, 1600),
             PolicyVerdict::Reprovision(CommonStatus::PolicyRefresh)

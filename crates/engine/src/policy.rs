@@ -79,8 +79,10 @@ impl Policy {
     /// Applies `KEY=VALUE` settings; returns whether anything changed.
     pub fn apply(&mut self, changes: &[(String, String)]) -> Result<bool, PolicyError> {
         let before = self.clone();
-        let defaults: BTreeMap<&str, Option<String>> =
-            EasProvisionDoc::spec_defaults().settings().into_iter().collect();
+        let defaults: BTreeMap<&str, Option<String>> = EasProvisionDoc::spec_defaults()
+            .settings()
+            .into_iter()
+            .collect();
         let mut doc = self.doc();
         for (key, value) in changes {
             let value = value.trim();
@@ -266,12 +268,18 @@ pub fn set(
 ) -> Result<PolicyView, PolicyError> {
     let name = name.trim();
     if name.is_empty() || name.len() > 64 {
-        return Err(PolicyError::Invalid("a policy name is 1 to 64 characters".into()));
+        return Err(PolicyError::Invalid(
+            "a policy name is 1 to 64 characters".into(),
+        ));
     }
     let mut p = Policies::load(store)?;
     let policy = p.policies.entry(name.to_owned()).or_default();
     if policy.apply(changes)? {
-        tracing::info!(policy = name, revision = policy.revision, "policy changed: its devices re-provision");
+        tracing::info!(
+            policy = name,
+            revision = policy.revision,
+            "policy changed: its devices re-provision"
+        );
     }
     p.save(store)?;
     show(store, name)
@@ -329,7 +337,10 @@ mod tests {
         let mut p = Policy::default();
         let kv = |k: &str, v: &str| (k.to_owned(), v.to_owned());
         assert!(p
-            .apply(&[kv("device_password_enabled", "true"), kv("MinDevicePasswordLength", "6")])
+            .apply(&[
+                kv("device_password_enabled", "true"),
+                kv("MinDevicePasswordLength", "6")
+            ])
             .unwrap());
         assert_eq!(p.revision, 1);
         assert_eq!(
@@ -346,7 +357,10 @@ mod tests {
         assert!(p.apply(&[kv("DevicePasswordEnabled", "0")]).unwrap());
         assert!(!p.settings.contains_key("DevicePasswordEnabled"));
         assert!(p
-            .apply(&[kv(REFRESH_INTERVAL, "3600"), kv(ALLOW_NON_PROVISIONABLE, "false")])
+            .apply(&[
+                kv(REFRESH_INTERVAL, "3600"),
+                kv(ALLOW_NON_PROVISIONABLE, "false")
+            ])
             .unwrap());
         assert_eq!(p.refresh_interval, Some(3600));
         assert!(!p.allow_non_provisionable_devices);

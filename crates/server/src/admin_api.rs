@@ -143,8 +143,11 @@ fn required<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, Failure> {
 }
 
 fn level(s: &str) -> Result<Level, Failure> {
-    Level::parse(&s.to_lowercase())
-        .ok_or_else(|| bad(format!("unknown access level {s:?} (allow, block, quarantine)")))
+    Level::parse(&s.to_lowercase()).ok_or_else(|| {
+        bad(format!(
+            "unknown access level {s:?} (allow, block, quarantine)"
+        ))
+    })
 }
 
 impl Api {
@@ -237,7 +240,12 @@ async fn device_action(
             api.run(move |s| device_admin::resync(s, &id, user.as_deref(), b.folder.as_deref()))
                 .await?,
         ],
-        other => return Err(Failure(StatusCode::NOT_FOUND, format!("no action {other:?}"))),
+        other => {
+            return Err(Failure(
+                StatusCode::NOT_FOUND,
+                format!("no action {other:?}"),
+            ))
+        }
     };
     let changed: Vec<_> = views.iter().map(|v| &v.partnership).collect();
     api.engine.devices_changed(&changed);
@@ -271,7 +279,9 @@ async fn remove_rule(
     Path(n): Path<String>,
 ) -> Answer {
     api.authorize(&headers)?;
-    let n: u32 = n.parse().map_err(|_| bad(format!("{n:?} is not a rule number")))?;
+    let n: u32 = n
+        .parse()
+        .map_err(|_| bad(format!("{n:?} is not a rule number")))?;
     api.run(move |s| device_admin::remove_rule(s, n)).await?;
     json(serde_json::json!({ "removed": n }))
 }
@@ -280,7 +290,8 @@ async fn set_default(State(api): State<Arc<Api>>, headers: HeaderMap, bytes: Byt
     api.authorize(&headers)?;
     let b: AccessBody = required(&bytes)?;
     let access = level(&b.access)?;
-    api.run(move |s| device_admin::set_default(s, access)).await?;
+    api.run(move |s| device_admin::set_default(s, access))
+        .await?;
     json(api.run(device_admin::rules).await?)
 }
 
@@ -318,7 +329,10 @@ async fn set_policy(
             (k, text)
         })
         .collect();
-    json(api.run(move |s| Ok(policy::set(s, &name, &changes)?)).await?)
+    json(
+        api.run(move |s| Ok(policy::set(s, &name, &changes)?))
+            .await?,
+    )
 }
 
 async fn assign_policy(
@@ -329,5 +343,8 @@ async fn assign_policy(
 ) -> Answer {
     api.authorize(&headers)?;
     let b: AssignBody = required(&bytes)?;
-    json(api.run(move |s| Ok(policy::assign(s, &b.user, &name)?)).await?)
+    json(
+        api.run(move |s| Ok(policy::assign(s, &b.user, &name)?))
+            .await?,
+    )
 }

@@ -93,9 +93,15 @@ fn partnership_get_or_create_and_update() {
         .unwrap();
     store.update_partnership(&stale).unwrap();
     let s = store.partnership_by_id(p.id).unwrap().unwrap();
-    assert_eq!((s.first_sync, s.last_sync, s.last_sync_attempt), (Some(100), Some(120), Some(120)));
+    assert_eq!(
+        (s.first_sync, s.last_sync, s.last_sync_attempt),
+        (Some(100), Some(120), Some(120))
+    );
     assert_eq!((s.items_sent, s.items_received), (7, 1));
-    assert_eq!((s.last_error.as_str(), s.last_error_at), ("Sync: Status 3", Some(110)));
+    assert_eq!(
+        (s.last_error.as_str(), s.last_error_at),
+        ("Sync: Status 3", Some(110))
+    );
     assert!(store
         .record_partnership_activity(PartnershipId(999), &at(1, true, 0, 0, None))
         .unwrap_err()

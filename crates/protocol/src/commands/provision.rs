@@ -468,12 +468,8 @@ fn parse_setting<T: SettingValue>(tag: Tag, value: &str) -> Result<Option<T>, Po
     let number = text.parse::<i64>().ok();
     let range = match tag {
         pv::MIN_DEVICE_PASSWORD_LENGTH => Some((1, 16, "between 1 and 16")),
-        pv::MAX_DEVICE_PASSWORD_FAILED_ATTEMPTS => {
-            Some((4, 16, "between 4 and 16"))
-        }
-        pv::MIN_DEVICE_PASSWORD_COMPLEX_CHARACTERS => {
-            Some((1, 4, "between 1 and 4"))
-        }
+        pv::MAX_DEVICE_PASSWORD_FAILED_ATTEMPTS => Some((4, 16, "between 4 and 16")),
+        pv::MIN_DEVICE_PASSWORD_COMPLEX_CHARACTERS => Some((1, 4, "between 1 and 4")),
         pv::MAX_EMAIL_BODY_TRUNCATION_SIZE | pv::MAX_EMAIL_HTML_BODY_TRUNCATION_SIZE => {
             Some((-1, i64::from(i32::MAX), "-1 (no limit) or a size in KB"))
         }
@@ -791,7 +787,10 @@ mod tests {
             ("AllowBluetooth", "3"),
         ] {
             assert!(
-                matches!(doc.set(name, value), Err(PolicySettingError::Invalid { .. })),
+                matches!(
+                    doc.set(name, value),
+                    Err(PolicySettingError::Invalid { .. })
+                ),
                 "{name}={value}"
             );
         }

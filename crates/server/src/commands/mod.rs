@@ -265,12 +265,8 @@ async fn admit_and_run(
     };
     if command != Command::Provision {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        let verdict = easd_engine::devices::check_policy_key(
-            &partnership,
-            request.policy_key,
-            &policy,
-            now,
-        );
+        let verdict =
+            easd_engine::devices::check_policy_key(&partnership, request.policy_key, &policy, now);
         if let PolicyVerdict::Reprovision(status) = verdict {
             tracing::info!(device = %partnership.device_id, status = status.code(),
                 policy = %policy.tag(), acknowledged = %partnership.provisioned_policy,

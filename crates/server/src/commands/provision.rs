@@ -89,9 +89,8 @@ pub async fn handle(
                 // MS-ASPROV 3.1.5.2: Status 139, the device can't comply and the policy
                 // does not admit such devices.
                 ProvisionAnswer::NotFullyProvisionable => {
-                    let response = ProvisionResponse::status(
-                        CommonStatus::DeviceNotFullyProvisionable.into(),
-                    );
+                    let response =
+                        ProvisionResponse::status(CommonStatus::DeviceNotFullyProvisionable.into());
                     record.eas_status = Some(response.status.code());
                     return Ok(CommandResponse::Wbxml(response.to_element()));
                 }
