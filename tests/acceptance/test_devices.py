@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import socketserver
 import tempfile
 import threading
 import time
@@ -159,11 +160,9 @@ def test_quarantine_inbox_only_then_approval(easd):
     assert info["access_state"] == "allowed" and info["access_reason"] == "admin: approved"
 
 
-@pytest.fixture()
-def own_easd():
-    """A server of its own with admin_email and a small mailbox-log body limit."""
+def own_server(extra_config: str):
     d = Path(tempfile.mkdtemp(prefix="easd-dev-"))
-    server = Easd(data=d, extra_config='admin_email = "boss@example.com"\ndevice_log_max_body = 400\n')
+    server = Easd(data=d, extra_config=extra_config)
     server.add_user("boss@example.com", "boss-pw")
     server.add_user("uma@example.com", "uma-pw")
     server.start()
@@ -171,6 +170,70 @@ def own_easd():
     if server.proc is not None:
         server.stop()
     shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture()
+def own_easd():
+    """A server of its own with admin_email and a small mailbox-log body limit."""
+    yield from own_server('admin_email = "boss@example.com"\ndevice_log_max_body = 400\n')
+
+
+class SmtpSink(socketserver.StreamRequestHandler):
+    """The smallest SMTP server a relay can talk to: takes every message."""
+
+    def handle(self):
+        self.wfile.write(b"220 sink\r\n")
+        envelope = {"rcpt": [], "data": b""}
+        while line := self.rfile.readline():
+            verb = line[:4].upper()
+            if verb in (b"EHLO", b"HELO"):
+                self.wfile.write(b"250 sink\r\n")
+            elif verb == b"RCPT":
+                envelope["rcpt"].append(line.decode().split(":", 1)[1].strip().strip("<>"))
+                self.wfile.write(b"250 ok\r\n")
+            elif verb == b"DATA":
+                self.wfile.write(b"354 go on\r\n")
+                while (chunk := self.rfile.readline()) not in (b".\r\n", b""):
+                    envelope["data"] += chunk
+                self.server.messages.append(envelope)
+                self.wfile.write(b"250 taken\r\n")
+            elif verb == b"QUIT":
+                self.wfile.write(b"221 bye\r\n")
+                return
+            else:
+                self.wfile.write(b"250 ok\r\n")
+
+
+@pytest.fixture()
+def smarthost():
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), SmtpSink)
+    server.daemon_threads = True
+    server.messages = []
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_quarantine_notice_to_a_remote_admin_through_the_smarthost(smarthost):
+    port = smarthost.server_address[1]
+    gen = own_server(f'admin_email = "ops@elsewhere.example"\nsmarthost = "127.0.0.1:{port}"\n')
+    easd = next(gen)
+    try:
+        d = dev()
+        c = client(easd, "uma@example.com", "uma-pw", d)
+        c.provision()
+        easd.cli("device", "quarantine", d)
+        folder_id(c, "Inbox")
+        deadline = time.time() + 30
+        while not smarthost.messages and time.time() < deadline:
+            time.sleep(0.05)
+        assert len(smarthost.messages) == 1
+        m = smarthost.messages[0]
+        assert m["rcpt"] == ["ops@elsewhere.example"]
+        assert d.encode() in m["data"] and b"uma@example.com" in m["data"]
+    finally:
+        next(gen, None)
 
 
 def inbox_subjects(easd, user, pw) -> list[str]:

@@ -187,58 +187,82 @@ impl Engine {
         policy: &AssignedPolicy,
         step: ProvisionStep,
     ) -> Result<ProvisionAnswer, EngineError> {
-        let mut p = partnership.clone();
-        let answer = match step {
-            // MS-ASPROV 2.2.2.54.1: Status 2-4 says the device did not apply all of it.
-            ProvisionStep::Acknowledge { policy_key, status }
-                if status != 1
-                    && !policy.policy.allow_non_provisionable_devices
-                    && p.policy_status == policy_status::PENDING
-                    && i64::from(policy_key) == p.policy_key =>
-            {
-                tracing::warn!(partnership = p.id.0, device = %p.device_id, status,
-                    policy = %policy.name, "device can't apply the whole policy: refused");
-                return Ok(ProvisionAnswer::NotFullyProvisionable);
+        let id = partnership.id;
+        let policy = policy.clone();
+        self.blocking(move |store| {
+            // Re-read: an admin may have decided about the device since the request began,
+            // and this write must not undo it.
+            let Some(mut p) = store.partnership_by_id(id)? else {
+                return Err(EngineError::NotFound("partnership".into()));
+            };
+            let answer = provision_step(&mut p, &policy, step);
+            if matches!(
+                answer,
+                ProvisionAnswer::Policy { .. } | ProvisionAnswer::Final { .. }
+            ) {
+                store.update_partnership(&p)?;
             }
-            ProvisionStep::Request => {
-                let key = new_policy_key();
-                p.policy_key = i64::from(key);
-                p.policy_status = policy_status::PENDING;
-                ProvisionAnswer::Policy { temporary_key: key }
-            }
-            ProvisionStep::Acknowledge { policy_key, .. }
-                if p.policy_status == policy_status::PENDING
-                    && i64::from(policy_key) == p.policy_key =>
-            {
-                let key = new_policy_key();
-                p.policy_key = i64::from(key);
-                p.policy_status = policy_status::PROVISIONED;
-                p.provisioned_policy = policy.tag();
-                p.provisioned_at = Some(time::OffsetDateTime::now_utc().unix_timestamp());
-                tracing::info!(partnership = p.id.0, device = %p.device_id,
-                    policy = %p.provisioned_policy, "device provisioned");
-                ProvisionAnswer::Final { policy_key: key }
-            }
-            // The device lost our answer to its acknowledgement and sends it again.
-            ProvisionStep::Acknowledge { policy_key, .. }
-                if p.policy_status == policy_status::PROVISIONED
-                    && i64::from(policy_key) == p.policy_key
-                    && p.provisioned_policy == policy.tag() =>
-            {
-                return Ok(ProvisionAnswer::Final { policy_key });
-            }
-            ProvisionStep::Acknowledge { policy_key, .. } => {
-                tracing::info!(
-                    partnership = p.id.0,
-                    device = %p.device_id,
-                    presented = policy_key,
-                    "Provision acknowledgement with a key we did not hand out"
-                );
-                return Ok(ProvisionAnswer::WrongPolicyKey);
-            }
-        };
-        self.save_partnership(p).await?;
-        Ok(answer)
+            Ok(answer)
+        })
+        .await
+    }
+}
+
+/// One step of the handshake on the partnership (MS-ASPROV 3.2.5.1).
+fn provision_step(
+    p: &mut Partnership,
+    policy: &AssignedPolicy,
+    step: ProvisionStep,
+) -> ProvisionAnswer {
+    match step {
+        // MS-ASPROV 2.2.2.54.1: Status 2-4 says the device did not apply all of it.
+        ProvisionStep::Acknowledge { policy_key, status }
+            if status != 1
+                && !policy.policy.allow_non_provisionable_devices
+                && p.policy_status == policy_status::PENDING
+                && i64::from(policy_key) == p.policy_key =>
+        {
+            tracing::warn!(partnership = p.id.0, device = %p.device_id, status,
+                policy = %policy.name, "device can't apply the whole policy: refused");
+            ProvisionAnswer::NotFullyProvisionable
+        }
+        ProvisionStep::Request => {
+            let key = new_policy_key();
+            p.policy_key = i64::from(key);
+            p.policy_status = policy_status::PENDING;
+            // The revision handed out is the one the device acknowledges: a change
+            // between the two steps is caught at its next request (Status 143).
+            p.provisioned_policy = policy.tag();
+            ProvisionAnswer::Policy { temporary_key: key }
+        }
+        ProvisionStep::Acknowledge { policy_key, .. }
+            if p.policy_status == policy_status::PENDING
+                && i64::from(policy_key) == p.policy_key =>
+        {
+            let key = new_policy_key();
+            p.policy_key = i64::from(key);
+            p.policy_status = policy_status::PROVISIONED;
+            p.provisioned_at = Some(time::OffsetDateTime::now_utc().unix_timestamp());
+            tracing::info!(partnership = p.id.0, device = %p.device_id,
+                policy = %p.provisioned_policy, "device provisioned");
+            ProvisionAnswer::Final { policy_key: key }
+        }
+        // The device lost our answer to its acknowledgement and sends it again.
+        ProvisionStep::Acknowledge { policy_key, .. }
+            if p.policy_status == policy_status::PROVISIONED
+                && i64::from(policy_key) == p.policy_key =>
+        {
+            ProvisionAnswer::Final { policy_key }
+        }
+        ProvisionStep::Acknowledge { policy_key, .. } => {
+            tracing::info!(
+                partnership = p.id.0,
+                device = %p.device_id,
+                presented = policy_key,
+                "Provision acknowledgement with a key we did not hand out"
+            );
+            ProvisionAnswer::WrongPolicyKey
+        }
     }
 }
 
@@ -352,6 +376,52 @@ mod tests {
         assert_eq!(
             check_policy_key(&p, Some(42), &refreshing, 1600),
             PolicyVerdict::Reprovision(CommonStatus::PolicyRefresh)
+        );
+    }
+
+    #[test]
+    fn a_policy_changed_during_the_handshake_is_caught_at_the_next_request() {
+        let old = assigned(1, None);
+        let mut p = provisioned("", 0);
+        p.policy_status = policy_status::NONE;
+        let ProvisionAnswer::Policy { temporary_key } =
+            provision_step(&mut p, &old, ProvisionStep::Request)
+        else {
+            panic!("the policy with a temporary key")
+        };
+        let new = assigned(2, None);
+        let ack = ProvisionStep::Acknowledge {
+            policy_key: temporary_key,
+            status: 1,
+        };
+        let ProvisionAnswer::Final { policy_key } = provision_step(&mut p, &new, ack) else {
+            panic!("the final key")
+        };
+        assert_eq!(p.provisioned_policy, old.tag());
+        assert_eq!(
+            check_policy_key(&p, Some(policy_key), &new, 0),
+            PolicyVerdict::Reprovision(CommonStatus::PolicyRefresh)
+        );
+        // Refused when the policy does not admit devices that can't apply all of it.
+        let strict = AssignedPolicy {
+            name: "strict".into(),
+            policy: Policy {
+                allow_non_provisionable_devices: false,
+                ..Default::default()
+            },
+        };
+        let ProvisionAnswer::Policy { temporary_key } =
+            provision_step(&mut p, &strict, ProvisionStep::Request)
+        else {
+            panic!("the policy with a temporary key")
+        };
+        let partial = ProvisionStep::Acknowledge {
+            policy_key: temporary_key,
+            status: 2,
+        };
+        assert_eq!(
+            provision_step(&mut p, &strict, partial),
+            ProvisionAnswer::NotFullyProvisionable
         );
     }
 }
