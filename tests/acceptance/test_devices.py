@@ -40,14 +40,15 @@ def new_user(easd) -> str:
     return user
 
 
-def raw(easd, cmd, user, pw, device, body=b"", policy_key="0", version="16.1", device_type="Test"):
+def raw(easd, cmd, user, pw, device, body=b"", policy_key="0", version="16.1", device_type="Test",
+        timeout=30):
     return requests.post(
         f"{easd.eas_url}?Cmd={cmd}&User={user}&DeviceId={device}&DeviceType={device_type}",
         data=body,
         headers={"MS-ASProtocolVersion": version, "Content-Type": "application/vnd.ms-sync.wbxml",
                  "X-MS-PolicyKey": policy_key},
         auth=(user, pw),
-        timeout=30,
+        timeout=timeout,
     )
 
 
@@ -422,17 +423,21 @@ def test_policy_change_makes_devices_reprovision(easd):
 def test_refresh_interval_asks_again_and_never_locks_out(easd):
     user = new_user(easd)
     name = "refresh" + uuid.uuid4().hex[:6]
-    easd.cli("policy", "set", name, "DevicePolicyRefreshInterval=1")
+    easd.cli("policy", "set", name, "DevicePolicyRefreshInterval=2")
     easd.cli("policy", "assign", user, name)
     d = dev()
     key = final_key(provision_raw(easd, user, "pw", d)[0])
     for _ in range(2):
-        time.sleep(1.5)
+        time.sleep(2.5)
         r = raw(easd, "FolderSync", user, "pw", d, folder_sync(), policy_key=key)
         assert status_of(r, "FolderHierarchy.Status") == "143"
-        # The compliant device provisions again and goes on.
-        key = final_key(provision_raw(easd, user, "pw", d)[0])
-        r = raw(easd, "FolderSync", user, "pw", d, folder_sync(), policy_key=key)
+        # The compliant device provisions again and goes on (on a very slow machine the
+        # 2 s may run out again before its next request: it provisions once more).
+        for _attempt in range(3):
+            key = final_key(provision_raw(easd, user, "pw", d)[0])
+            r = raw(easd, "FolderSync", user, "pw", d, folder_sync(), policy_key=key)
+            if status_of(r, "FolderHierarchy.Status") != "143":
+                break
         assert status_of(r, "FolderHierarchy.Status") == "1"
 
 
@@ -511,9 +516,10 @@ def test_block_ends_a_parked_ping(easd, via):
     answer = {}
 
     def ping():
-        # The heartbeat is far longer than the requests timeout: only the block ends it.
+        # The heartbeat (600 s) is far longer than the client's patience: only the block
+        # ends the Ping in time.
         answer["r"] = raw(easd, "Ping", user, "pw", d, ping_body(inbox, 600), policy_key=pk,
-                          device_type="pyactivesync")
+                          device_type="pyactivesync", timeout=120)
 
     t = threading.Thread(target=ping)
     t.start()
@@ -527,8 +533,8 @@ def test_block_ends_a_parked_ping(easd, via):
         assert r.json()[0]["access_state"] == "blocked"
     else:
         easd.cli("device", "block", d, "--reason", "lost")
-    t.join(timeout=40)
-    assert not t.is_alive()
+    t.join(timeout=150)
+    assert "r" in answer, (easd.data / "server.log").read_text()[-3000:]
     # The Ping answers with the block (MS-ASCMD 2.2.2 Status 129).
     assert status_of(answer["r"], "Ping.Status") == "129"
     assert show(easd, d)["access_reason"] == "admin: lost"
