@@ -147,10 +147,9 @@ impl Engine {
     /// device don't lose each other's counts).
     pub async fn record_activity(
         &self,
-        partnership: &Partnership,
+        id: easd_store::PartnershipId,
         activity: easd_store::PartnershipActivity,
     ) -> Result<(), EngineError> {
-        let id = partnership.id;
         self.blocking(move |store| Ok(store.record_partnership_activity(id, &activity)?))
             .await
     }

@@ -179,11 +179,12 @@ pub async fn dispatch(
             );
         }
     };
-    let account = request.account.clone();
+    // Only the id is kept across the command: a parked Ping holds this future.
+    let partnership_id = partnership.id;
     // Boxed: the command (a parked Ping too) runs inside.
     let admitted = Box::pin(admit_and_run(
         request,
-        partnership.clone(),
+        partnership,
         root,
         body,
         raw_mime,
@@ -193,8 +194,8 @@ pub async fn dispatch(
     // Statistics per device (Get-MobileDeviceStatistics); not for a Ping that simply ended:
     // parked phones would cost a write each, and Ping keeps its own last time.
     if let Some(activity) = activity(command, &response, record) {
-        if let Err(e) = engine.record_activity(&partnership, activity).await {
-            tracing::warn!(account = %account.email, error = %e, "device statistics not recorded");
+        if let Err(e) = engine.record_activity(partnership_id, activity).await {
+            tracing::warn!(partnership = partnership_id.0, error = %e, "device statistics not recorded");
         }
     }
     response
