@@ -18,7 +18,9 @@ pub async fn handle(
     // Ended early: a newer request of the device, shutdown, or an admin's decision about
     // the device (a block or wipe ends its Ping); for the last, answer with the decision now.
     if ended && !ctx.engine().hub.is_shutting_down() {
-        if let Some(refusal) = decision_since_parked(ctx, record).await {
+        // Boxed: inline, its state would size the future a parked Ping lives in.
+        let decision = Box::pin(decision_since_parked(ctx, record));
+        if let Some(refusal) = decision.await {
             return Ok(refusal);
         }
     }
