@@ -1,10 +1,14 @@
-//! `easd device ...` and `easd rule ...`: device partnerships and access rules, written to
-//! the store directly (a running server reads them at the device's next request).
+//! `easd device ...`, `easd rule ...`, `easd policy ...` and `easd log ...`: device
+//! partnerships, access rules, policies and mailbox logging, written to the store directly
+//! through the same engine functions as the admin API (a running server reads them at the
+//! device's next request, and ends the parked Ping of a device an admin decided about).
 
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
-use easd_engine::access::{AccessRules, Field, Level, Rule, ADMIN_PREFIX, NOTICE_KEY_PREFIX};
-use easd_store::{AccessState, Partnership, Store, WipeState};
+use easd_engine::access::{Field, Level};
+use easd_engine::device_admin::{self, rfc3339, DeviceView};
+use easd_engine::policy::{self, PolicyView};
+use easd_store::Store;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -19,7 +23,7 @@ pub struct Target {
 
 #[derive(Subcommand)]
 pub enum DeviceCommand {
-    /// Partnerships with their last sync times and counts.
+    /// Partnerships with their statistics (last sync attempt and success, folders, items).
     List {
         #[arg(long)]
         user: Option<String>,
@@ -67,6 +71,14 @@ pub enum DeviceCommand {
         #[arg(long)]
         account_only: bool,
     },
+    /// Make the device synchronize again from scratch (all collections, or one).
+    Resync {
+        #[command(flatten)]
+        target: Target,
+        /// The collection (folder ServerId) to start over.
+        #[arg(long)]
+        folder: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -92,13 +104,45 @@ pub enum RuleCommand {
         /// allow, block or quarantine.
         #[arg(long)]
         access: String,
+        #[arg(long)]
+        json: bool,
     },
     /// Remove a rule by its number.
     Remove { rule: u32 },
     /// The level of devices no rule matches.
     Default { access: String },
-    /// A local address told about quarantined devices ("" to stop).
-    Notify { address: String },
+}
+
+#[derive(Subcommand)]
+pub enum PolicyCommand {
+    /// The policies with their revisions and users.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every setting of a policy (EASProvisionDoc names; empty: no limit).
+    Show {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change (or create) a policy: KEY=VALUE with the EASProvisionDoc names, plus
+    /// AllowNonProvisionableDevices=true|false and DevicePolicyRefreshInterval=SECONDS|unlimited.
+    /// Its devices re-provision at their next request.
+    Set {
+        name: String,
+        #[arg(required = true)]
+        settings: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Give a user a policy ("default" to take it back).
+    Assign {
+        user: String,
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn level(s: &str) -> anyhow::Result<Level> {
@@ -106,56 +150,25 @@ fn level(s: &str) -> anyhow::Result<Level> {
         .with_context(|| format!("unknown access level {s:?} (allow, block, quarantine)"))
 }
 
-fn email_of(store: &dyn Store, p: &Partnership) -> String {
-    store
-        .account(p.account)
-        .ok()
-        .flatten()
-        .map(|a| a.email)
-        .unwrap_or_else(|| format!("#{}", p.account.0))
-}
-
-/// The partnerships of a DeviceId (of one user if given).
-fn find(store: &dyn Store, target: &Target) -> anyhow::Result<Vec<Partnership>> {
-    let mut found = store.partnerships_by_device_id(&target.id)?;
-    if let Some(user) = &target.user {
-        let account = store
-            .account_by_email(user)?
-            .with_context(|| format!("no account {user}"))?;
-        found.retain(|p| p.account == account.id);
-    }
-    Ok(found)
-}
-
-fn one(store: &dyn Store, target: &Target) -> anyhow::Result<Partnership> {
-    let mut found = find(store, target)?;
-    match found.len() {
-        0 => bail!("no partnership for device {}", target.id),
-        1 => Ok(found.remove(0)),
-        _ => bail!(
-            "device {} is used by several accounts: add --user",
-            target.id
-        ),
-    }
-}
-
 fn fmt_time(t: Option<i64>) -> String {
-    t.and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| "never".into())
+    rfc3339(t).unwrap_or_else(|| "never".into())
 }
 
-fn to_json(store: &dyn Store, p: &Partnership) -> anyhow::Result<serde_json::Value> {
-    let mut v = serde_json::to_value(p)?;
-    let collections = store.sync_state_keys(p.id)?;
-    v["user"] = serde_json::Value::String(email_of(store, p));
-    v["collections"] = serde_json::json!(collections.len());
-    v["last_sync_time"] = serde_json::json!(p.last_sync.map(|t| fmt_time(Some(t))));
-    v["last_contact_time"] = serde_json::json!(p.last_sync_attempt.map(|t| fmt_time(Some(t))));
-    Ok(v)
+fn print_json<T: serde::Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+fn print_device(v: &DeviceView) {
+    let p = &v.partnership;
+    println!(
+        "device {} of {}: {} ({}), wipe {}",
+        p.device_id,
+        v.user,
+        p.access_state.as_str(),
+        p.access_reason,
+        p.wipe_state.as_str()
+    );
 }
 
 pub fn run_device(data: &Path, cmd: DeviceCommand) -> anyhow::Result<ExitCode> {
@@ -163,35 +176,33 @@ pub fn run_device(data: &Path, cmd: DeviceCommand) -> anyhow::Result<ExitCode> {
     let store: &dyn Store = &store;
     match cmd {
         DeviceCommand::List { user, json } => {
-            let account = match &user {
-                Some(u) => Some(
-                    store
-                        .account_by_email(u)?
-                        .with_context(|| format!("no account {u}"))?
-                        .id,
-                ),
-                None => None,
-            };
-            let list = store.list_partnerships(account)?;
+            let list = device_admin::list(store, user.as_deref())?;
             if json {
-                let v: Vec<_> = list
-                    .iter()
-                    .map(|p| to_json(store, p))
-                    .collect::<anyhow::Result<_>>()?;
-                println!("{}", serde_json::to_string_pretty(&v)?);
+                print_json(&list)?;
             } else {
                 println!(
-                    "{:<28} {:<24} {:<12} {:<12} {:<25} {:>6} {:>6}",
-                    "DEVICE", "USER", "TYPE", "ACCESS", "LAST SYNC", "SENT", "RECV"
+                    "{:<28} {:<24} {:<12} {:<12} {:<25} {:<25} {:>7} {:>6} {:>6}",
+                    "DEVICE",
+                    "USER",
+                    "TYPE",
+                    "ACCESS",
+                    "LAST ATTEMPT",
+                    "LAST SUCCESS",
+                    "FOLDERS",
+                    "SENT",
+                    "RECV"
                 );
-                for p in &list {
+                for v in &list {
+                    let p = &v.partnership;
                     println!(
-                        "{:<28} {:<24} {:<12} {:<12} {:<25} {:>6} {:>6}",
+                        "{:<28} {:<24} {:<12} {:<12} {:<25} {:<25} {:>7} {:>6} {:>6}",
                         p.device_id,
-                        email_of(store, p),
+                        v.user,
                         p.device_type,
                         p.access_state.as_str(),
-                        fmt_time(p.last_sync.or(p.last_sync_attempt)),
+                        fmt_time(p.last_sync_attempt),
+                        fmt_time(p.last_sync),
+                        v.folders_synced,
                         p.items_sent,
                         p.items_received
                     );
@@ -199,13 +210,13 @@ pub fn run_device(data: &Path, cmd: DeviceCommand) -> anyhow::Result<ExitCode> {
             }
         }
         DeviceCommand::Show { target, json } => {
-            let p = one(store, &target)?;
-            let v = to_json(store, &p)?;
+            let v = device_admin::show(store, &target.id, target.user.as_deref())?;
+            let value = serde_json::to_value(&v)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&v)?);
-            } else if let Some(map) = v.as_object() {
+                print_json(&value)?;
+            } else if let Some(map) = value.as_object() {
                 for (k, v) in map {
-                    println!("{k:<20} {v}");
+                    println!("{k:<24} {v}");
                 }
             }
         }
@@ -219,97 +230,72 @@ pub fn run_device(data: &Path, cmd: DeviceCommand) -> anyhow::Result<ExitCode> {
             set_access(store, &target, Level::Quarantine, reason)?
         }
         DeviceCommand::Remove { target } => {
-            let p = one(store, &target)?;
-            store.remove_partnership(p.id)?;
-            let _ = store.kv_delete(&format!("{NOTICE_KEY_PREFIX}{}", p.id.0));
-            println!("removed device {} of {}", p.device_id, email_of(store, &p));
+            let v = device_admin::remove(store, &target.id, target.user.as_deref())?;
+            println!("removed device {} of {}", v.partnership.device_id, v.user);
         }
         DeviceCommand::Wipe {
             target,
             account_only,
         } => {
-            let mut p = one(store, &target)?;
-            p.wipe_state = if account_only {
-                WipeState::PendingAccount
-            } else {
-                WipeState::PendingFull
-            };
-            p.wipe_requested_at = Some(time::OffsetDateTime::now_utc().unix_timestamp());
-            p.wipe_acked_at = None;
-            store.update_partnership(&p)?;
+            let v = device_admin::wipe(store, &target.id, target.user.as_deref(), account_only)?;
             println!(
                 "{} wipe of device {} of {} requested: it happens at the device's next request",
                 if account_only { "account-only" } else { "full" },
-                p.device_id,
-                email_of(store, &p)
+                v.partnership.device_id,
+                v.user
+            );
+        }
+        DeviceCommand::Resync { target, folder } => {
+            let v =
+                device_admin::resync(store, &target.id, target.user.as_deref(), folder.as_deref())?;
+            println!(
+                "device {} of {} starts {} over at its next request",
+                v.partnership.device_id,
+                v.user,
+                folder
+                    .as_deref()
+                    .map_or("every collection".to_owned(), |f| format!("collection {f}"))
             );
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// An admin's explicit state: on the partnership(s) (wins over rules), and for allow/block
-/// with --user also in the user's lists, so it applies before the device's first contact.
 fn set_access(
     store: &dyn Store,
     target: &Target,
     level: Level,
     reason: Option<String>,
 ) -> anyhow::Result<()> {
-    let reason = format!(
-        "{ADMIN_PREFIX} {}",
-        reason.unwrap_or_else(|| level.as_str().to_owned())
-    );
-    let found = find(store, target)?;
-    if found.is_empty() && target.user.is_none() {
-        bail!(
-            "no partnership for device {} (add --user to decide before its first contact)",
-            target.id
-        );
+    let changed = device_admin::set_access(
+        store,
+        &target.id,
+        target.user.as_deref(),
+        level,
+        reason.as_deref(),
+    )?;
+    for v in &changed {
+        print_device(v);
     }
-    for mut p in found {
-        p.access_state = level.state();
-        p.access_reason = reason.clone();
-        store.update_partnership(&p)?;
+    if changed.is_empty() {
         println!(
-            "device {} of {}: {} ({reason})",
-            p.device_id,
-            email_of(store, &p),
-            p.access_state.as_str()
+            "device {}: {} for {} from its first contact",
+            target.id,
+            level.as_str(),
+            target.user.as_deref().unwrap_or("?")
         );
     }
-    if let Some(user) = &target.user {
-        let email = store
-            .account_by_email(user)?
-            .with_context(|| format!("no account {user}"))?
-            .email;
-        let mut rules = AccessRules::load(store)?;
-        let lists = rules.users.entry(email.to_lowercase()).or_default();
-        lists
-            .allowed
-            .retain(|d| !d.eq_ignore_ascii_case(&target.id));
-        lists
-            .blocked
-            .retain(|d| !d.eq_ignore_ascii_case(&target.id));
-        match level {
-            Level::Allow => lists.allowed.push(target.id.clone()),
-            Level::Block => lists.blocked.push(target.id.clone()),
-            Level::Quarantine => {}
-        }
-        rules.save(store)?;
-    }
-    let _ = AccessState::Allowed;
     Ok(())
 }
 
 pub fn run_rule(data: &Path, cmd: RuleCommand) -> anyhow::Result<ExitCode> {
     let store = crate::open_store(data)?;
     let store: &dyn Store = &store;
-    let mut rules = AccessRules::load(store)?;
     match cmd {
         RuleCommand::List { json } => {
+            let rules = device_admin::rules(store)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&rules)?);
+                print_json(&rules)?;
             } else {
                 println!("default: {}", rules.default.as_str());
                 for r in &rules.rules {
@@ -322,7 +308,6 @@ pub fn run_rule(data: &Path, cmd: RuleCommand) -> anyhow::Result<ExitCode> {
                     );
                 }
             }
-            return Ok(ExitCode::SUCCESS);
         }
         RuleCommand::Add {
             device_type,
@@ -331,6 +316,7 @@ pub fn run_rule(data: &Path, cmd: RuleCommand) -> anyhow::Result<ExitCode> {
             user_agent,
             prefix,
             access,
+            json,
         } => {
             let (field, value) = match (device_type, device_model, device_os, user_agent) {
                 (Some(v), _, _, _) => (Field::DeviceType, v),
@@ -339,33 +325,94 @@ pub fn run_rule(data: &Path, cmd: RuleCommand) -> anyhow::Result<ExitCode> {
                 (_, _, _, Some(v)) => (Field::UserAgent, v),
                 _ => bail!("give one of --device-type, --device-model, --device-os, --user-agent"),
             };
-            let rule = Rule {
-                id: rules.next_id(),
-                field,
-                value,
-                prefix,
-                access: level(&access)?,
-            };
-            println!("added {}", rule.describe());
-            rules.rules.push(rule);
+            let rule = device_admin::add_rule(store, field, &value, prefix, level(&access)?)?;
+            if json {
+                print_json(&rule)?;
+            } else {
+                println!("added {}", rule.describe());
+            }
         }
         RuleCommand::Remove { rule } => {
-            let before = rules.rules.len();
-            rules.rules.retain(|r| r.id != rule);
-            if rules.rules.len() == before {
-                bail!("no rule {rule}");
-            }
+            device_admin::remove_rule(store, rule)?;
             println!("removed rule {rule}");
         }
         RuleCommand::Default { access } => {
-            rules.default = level(&access)?;
-            println!("default: {}", rules.default.as_str());
-        }
-        RuleCommand::Notify { address } => {
-            rules.admin_email = (!address.trim().is_empty()).then(|| address.trim().to_lowercase());
+            let level = level(&access)?;
+            device_admin::set_default(store, level)?;
+            println!("default: {}", level.as_str());
         }
     }
-    rules.save(store)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_policy(v: &PolicyView) {
+    println!("policy {} (revision {})", v.name, v.revision);
+    println!(
+        "  {:<42} {}",
+        policy::ALLOW_NON_PROVISIONABLE,
+        v.allow_non_provisionable_devices
+    );
+    println!(
+        "  {:<42} {}",
+        policy::REFRESH_INTERVAL,
+        v.refresh_interval
+            .map_or("unlimited".to_owned(), |s| format!("{s} s"))
+    );
+    for (k, value) in &v.settings {
+        println!("  {k:<42} {}", value.as_deref().unwrap_or(""));
+    }
+    println!("  users: {}", v.users.join(", "));
+}
+
+pub fn run_policy(data: &Path, cmd: PolicyCommand) -> anyhow::Result<ExitCode> {
+    let store = crate::open_store(data)?;
+    let store: &dyn Store = &store;
+    match cmd {
+        PolicyCommand::List { json } => {
+            let list = policy::list(store)?;
+            if json {
+                print_json(&list)?;
+            } else {
+                for v in &list {
+                    println!(
+                        "{:<24} revision {:<4} users {}",
+                        v.name,
+                        v.revision,
+                        v.users.len()
+                    );
+                }
+            }
+        }
+        PolicyCommand::Show { name, json } => {
+            let v = policy::show(store, &name)?;
+            if json {
+                print_json(&v)?;
+            } else {
+                print_policy(&v);
+            }
+        }
+        PolicyCommand::Set {
+            name,
+            settings,
+            json,
+        } => {
+            let changes = policy::parse_assignments(&settings)?;
+            let v = policy::set(store, &name, &changes)?;
+            if json {
+                print_json(&v)?;
+            } else {
+                print_policy(&v);
+            }
+        }
+        PolicyCommand::Assign { user, name, json } => {
+            let v = policy::assign(store, &user, &name)?;
+            if json {
+                print_json(&v)?;
+            } else {
+                println!("{user}: policy {name}");
+            }
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -61,6 +61,9 @@ enum Command {
     /// Mailbox logging per device: enable, disable, show, export.
     #[command(subcommand)]
     Log(device::LogCommand),
+    /// Security policies (MS-ASPROV): list, show, set, assign.
+    #[command(subcommand)]
+    Policy(device::PolicyCommand),
     /// Check that URLs answer (200/401/407) and how fast; `--interval` keeps watching.
     Probe(probe::ProbeArgs),
     /// Find configuration, proxy and device problems, each with its fix.
@@ -95,6 +98,7 @@ fn main() -> ExitCode {
         Command::Device(cmd) => device::run_device(&cli.data, cmd),
         Command::Rule(cmd) => device::run_rule(&cli.data, cmd),
         Command::Log(cmd) => device::run_log(&cli.data, cmd),
+        Command::Policy(cmd) => device::run_policy(&cli.data, cmd),
         Command::Probe(args) => probe::run(args),
         Command::Doctor(args) => doctor::run(&cli.data, cli.config.as_deref(), args),
         Command::Top(args) => top::run(&cli.data, cli.config.as_deref(), args),

@@ -70,6 +70,22 @@ pub enum Field {
 }
 
 impl Field {
+    /// `device-type`, `device_type` or `DeviceType`, and so on.
+    pub fn parse(s: &str) -> Option<Field> {
+        let key: String = s
+            .chars()
+            .filter(|c| *c != '-' && *c != '_')
+            .flat_map(char::to_lowercase)
+            .collect();
+        Some(match key.as_str() {
+            "devicetype" => Field::DeviceType,
+            "devicemodel" => Field::DeviceModel,
+            "deviceos" => Field::DeviceOs,
+            "useragent" => Field::UserAgent,
+            _ => return None,
+        })
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Field::DeviceType => "device-type",
@@ -143,9 +159,6 @@ pub struct AccessRules {
     /// Keyed by the account's email (lowercase).
     #[serde(default)]
     pub users: BTreeMap<String, UserDevices>,
-    /// A local address told about each quarantined device.
-    #[serde(default)]
-    pub admin_email: Option<String>,
 }
 
 impl AccessRules {
@@ -244,9 +257,27 @@ fn admin_message(
     .into_bytes()
 }
 
+/// The ServerId of the quarantine notice delivered for a partnership: the one item its
+/// Inbox shows while it is quarantined.
+pub fn quarantine_notice(
+    store: &dyn Store,
+    partnership: easd_store::PartnershipId,
+) -> Result<Option<String>, EngineError> {
+    Ok(store.kv_get(&format!("{NOTICE_KEY_PREFIX}{}", partnership.0))?)
+}
+
+/// How the admin hears of a quarantined device.
+enum AdminNotice {
+    /// Delivered to a local account's Inbox (account, folder: for the push hub).
+    Local(i64, i64),
+    /// To be relayed to a remote address through the smarthost.
+    Remote(String, Vec<u8>),
+}
+
 impl Engine {
     /// Evaluates the device's access at a request, records a changed verdict on the
-    /// partnership with its reason, and delivers the quarantine notices once.
+    /// partnership with its reason, and delivers the quarantine notices once: to the
+    /// user's Inbox (the only item a quarantined device sees there) and to `admin_email`.
     pub async fn device_access(
         &self,
         account: &Account,
@@ -254,15 +285,15 @@ impl Engine {
     ) -> Result<Partnership, EngineError> {
         let email = account.email.clone();
         let hostname = self.settings.hostname.clone();
-        let hub = self.hub.clone();
-        let (p, delivered) = self
+        let admin = self.settings.admin_email.clone();
+        let (p, delivered, admin_notice) = self
             .blocking(move |store| {
                 let rules = AccessRules::load(store)?;
                 let (state, reason) = rules.evaluate(&email, &partnership);
                 let mut p = partnership;
                 let changed = p.access_state != state || p.access_reason != reason;
                 if !changed && state != AccessState::Quarantined {
-                    return Ok((p, None));
+                    return Ok((p, None, None));
                 }
                 if changed {
                     tracing::info!(
@@ -277,46 +308,61 @@ impl Engine {
                     p.access_reason = reason.clone();
                     store.update_partnership(&p)?;
                 }
-                let mut delivered = None;
-                if state == AccessState::Quarantined {
-                    let key = format!("{NOTICE_KEY_PREFIX}{}", p.id.0);
-                    if store.kv_get(&key)?.is_none() {
-                        store.kv_set(
-                            &key,
-                            &time::OffsetDateTime::now_utc().unix_timestamp().to_string(),
-                        )?;
-                        let item = crate::delivery::deliver_blocking(
-                            store,
-                            p.account,
-                            notice_message(&email, &p, &hostname),
-                        )?;
-                        delivered = Some((p.account.0, item.folder.0));
-                        tracing::warn!(account = %email, device = %p.device_id, %reason,
-                            "device quarantined: waiting for an admin's approval");
-                        if let Some(admin) = rules.admin_email.as_deref() {
-                            match store.account_by_address(admin)? {
-                                Some(a) => {
-                                    let item = crate::delivery::deliver_blocking(
-                                        store,
-                                        a.id,
-                                        admin_message(admin, &email, &p, &reason, &hostname),
-                                    )?;
-                                    hub.changed(a.id.0, &[item.folder.0]);
-                                }
-                                None => {
-                                    tracing::warn!(%admin, "admin_email is not a local account")
-                                }
+                if state != AccessState::Quarantined || quarantine_notice(store, p.id)?.is_some() {
+                    return Ok((p, None, None));
+                }
+                let item = crate::delivery::deliver_blocking(
+                    store,
+                    p.account,
+                    notice_message(&email, &p, &hostname),
+                )?;
+                store.kv_set(&format!("{NOTICE_KEY_PREFIX}{}", p.id.0), &item.server_id)?;
+                let delivered = Some((p.account.0, item.folder.0));
+                tracing::warn!(account = %email, device = %p.device_id, %reason,
+                    "device quarantined: waiting for an admin's approval");
+                let admin_notice = match admin.as_deref() {
+                    Some(admin) => {
+                        let message = admin_message(admin, &email, &p, &reason, &hostname);
+                        match store.account_by_address(admin)? {
+                            Some(a) => {
+                                let item = crate::delivery::deliver_blocking(store, a.id, message)?;
+                                Some(AdminNotice::Local(a.id.0, item.folder.0))
                             }
+                            None => Some(AdminNotice::Remote(admin.to_owned(), message)),
                         }
                     }
-                }
-                Ok((p, delivered))
+                    None => None,
+                };
+                Ok((p, delivered, admin_notice))
             })
             .await?;
         if let Some((account, folder)) = delivered {
             self.hub.changed(account, &[folder]);
         }
+        match admin_notice {
+            Some(AdminNotice::Local(account, folder)) => self.hub.changed(account, &[folder]),
+            Some(AdminNotice::Remote(admin, message)) => self.relay_admin_notice(admin, message),
+            None => {}
+        }
         Ok(p)
+    }
+
+    /// Sends the admin's notice through the smarthost in the background (the device's
+    /// request does not wait for it).
+    fn relay_admin_notice(&self, admin: String, message: Vec<u8>) {
+        let Some(relay) = self.settings.relay.clone() else {
+            tracing::warn!(%admin, "admin_email is not a local account and no smarthost is set: not told");
+            return;
+        };
+        let from = format!("postmaster@{}", self.settings.hostname);
+        tokio::spawn(async move {
+            if let Err(e) =
+                crate::submission::relay_send(&relay, &from, std::slice::from_ref(&admin), &message)
+                    .await
+            {
+                tracing::warn!(%admin, reason = %e.reason, "quarantine notice to the admin not relayed");
+            }
+        });
     }
 }
 

@@ -7,6 +7,7 @@ pub mod access;
 pub mod certificates;
 pub mod content;
 pub mod delivery;
+pub mod device_admin;
 pub mod devices;
 pub mod drafts;
 pub mod estimate;
@@ -14,6 +15,7 @@ pub mod folders;
 pub mod item_operations;
 pub mod move_items;
 pub mod ping;
+pub mod policy;
 pub mod push;
 pub mod recipients;
 pub mod search;
@@ -60,6 +62,11 @@ pub struct EngineSettings {
     /// Test only: acknowledge a client's Sync Delete without applying it, so that
     /// `easd selftest` can be shown to report a change that never reaches the other device.
     pub fault_drop_client_deletes: bool,
+    /// Told (by mail) about each quarantined device: a local account, or a remote address
+    /// reached through `relay`.
+    pub admin_email: Option<String>,
+    /// The SMTP smarthost for remote recipients.
+    pub relay: Option<submission::Relay>,
 }
 
 impl Default for EngineSettings {
@@ -68,6 +75,8 @@ impl Default for EngineSettings {
             max_message_bytes: 50 * 1024 * 1024,
             hostname: "localhost".into(),
             fault_drop_client_deletes: false,
+            admin_email: None,
+            relay: None,
         }
     }
 }
@@ -114,15 +123,17 @@ impl Engine {
         for c in changes.accounts {
             if c.hierarchy {
                 self.hub.hierarchy_changed(c.account.0);
-                continue;
             }
             if !c.folders.is_empty() {
                 let folders: Vec<i64> = c.folders.iter().map(|f| f.0).collect();
                 self.hub.changed(c.account.0, &folders);
             }
-            // Partnership events are not acted on here: the device's own Provision makes
-            // them too, and ending its Ping for that would be wrong. Admin actions (block,
-            // wipe) will supersede the device's Ping explicitly.
+            // A decision about a device (access, wipe, removal; the store records no event
+            // for the device's own handshake) ends its parked Ping, so its next request
+            // gets the answer at once.
+            for p in &c.partnerships {
+                self.hub.supersede(c.account.0, p.0);
+            }
         }
     }
 

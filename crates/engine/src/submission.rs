@@ -445,7 +445,7 @@ fn mark_answered(
 
 /// Relays `message` to `recipients` through the smarthost, in one SMTP transaction: one
 /// refused recipient refuses the message for all.
-async fn relay_send(
+pub(crate) async fn relay_send(
     relay: &Relay,
     from: &str,
     recipients: &[String],

@@ -310,10 +310,18 @@ impl Engine {
             }
         }
         let stats = self.stats.clone();
+        let quarantined = partnership.access_state == easd_store::AccessState::Quarantined;
         let (result, touched) = self
             .blocking(move |store| {
                 let mut touched = Vec::new();
-                let r = plan_blocking(store, account, pid, &request, &ctx, &mut touched)?;
+                // A quarantined device sees only the notice that it awaits approval; once
+                // approved, the rest of the folder arrives as Adds (its state never had it).
+                let only = if quarantined {
+                    Some(crate::access::quarantine_notice(store, pid)?.unwrap_or_default())
+                } else {
+                    None
+                };
+                let r = plan_blocking(store, account, pid, &request, &ctx, only, &mut touched)?;
                 let moved = (request.commands.len(), r.command_count());
                 if moved != (0, 0) {
                     if let Some(class) = collection_class(store, account, &request)? {
@@ -391,6 +399,7 @@ fn plan_blocking(
     pid: PartnershipId,
     request: &SyncCollectionRequest,
     ctx: &SyncContext,
+    only: Option<String>,
     touched: &mut Vec<i64>,
 ) -> Result<CollectionPlan, EngineError> {
     let answer = |sync_key: String, status| {
@@ -486,7 +495,10 @@ fn plan_blocking(
         .or(ctx.window_size)
         .map(|w| (w as usize).clamp(1, MAX_WINDOW))
         .unwrap_or(DEFAULT_WINDOW);
-    let listing = store.list_folder_items(account, folder.id)?;
+    let mut listing = store.list_folder_items(account, folder.id)?;
+    if let Some(only) = &only {
+        listing.items.retain(|i| &i.server_id == only);
+    }
     let mut unchanged = request.commands.is_empty();
     if get_changes {
         let cutoff = collection_cutoff(options.filter(), &folder, ctx.now);
@@ -759,7 +771,7 @@ impl Engine {
 }
 
 /// The sync-state collection that keeps a device's last full Sync request.
-const CACHED_REQUEST: &str = "sync:request";
+pub const CACHED_REQUEST: &str = "sync:request";
 
 /// Merging an empty or partial request with the cached one (MS-ASCMD 2.2.3.124 Partial).
 pub trait MergeCached {

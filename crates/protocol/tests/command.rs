@@ -1,6 +1,5 @@
 //! No request parser panics, whatever element tree a client's WBXML decodes to.
 
-use easd_protocol::commands::provision::ACCOUNT_ONLY_REMOTE_WIPE;
 use easd_protocol::commands::{
     folder_create::FolderCreateRequest, folder_delete::FolderDeleteRequest,
     folder_sync::FolderSyncRequest, folder_update::FolderUpdateRequest,
@@ -19,7 +18,6 @@ fn tags() -> Vec<Tag> {
         .iter()
         .filter_map(|p| CODE_PAGES.get(*p as usize))
         .flat_map(|cp| cp.tags.iter().map(move |(t, _)| Tag::new(cp.number, *t)))
-        .chain([ACCOUNT_ONLY_REMOTE_WIPE])
         .collect()
 }
 

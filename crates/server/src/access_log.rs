@@ -22,6 +22,10 @@ pub struct AccessRecord {
     pub eas_status: Option<u16>,
     /// Ping / wait-Sync heartbeat in seconds.
     pub heartbeat: Option<u32>,
+    /// Items the server sent to the device (Sync Add/Change/Delete), for its statistics.
+    pub items_sent: u32,
+    /// Items the device sent (Sync client commands, a submitted message).
+    pub items_received: u32,
 }
 
 /// One finished request.
@@ -190,6 +194,7 @@ mod tests {
                 protocol_version: Some("16.1".into()),
                 eas_status: Some(2),
                 heartbeat: Some(900),
+                ..Default::default()
             },
             http_status: 200,
             duration: Duration::from_millis(1234),

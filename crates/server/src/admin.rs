@@ -326,7 +326,7 @@ async fn metrics_route(
         .into_response()
 }
 
-fn bearer_ok(headers: &HeaderMap, token: &str) -> bool {
+pub(crate) fn bearer_ok(headers: &HeaderMap, token: &str) -> bool {
     let Some(given) = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -349,7 +349,11 @@ pub fn router(engine: Arc<Engine>, token: String) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_route))
         .fallback(|| async { StatusCode::NOT_FOUND })
-        .with_state(Arc::new(Admin { engine, token }))
+        .with_state(Arc::new(Admin {
+            engine: engine.clone(),
+            token: token.clone(),
+        }))
+        .merge(crate::admin_api::routes(engine, token))
 }
 
 /// Binds the admin listener and serves it until the task is aborted. A failure to bind is

@@ -53,6 +53,12 @@ pub struct Config {
     /// applying them (the deleted mail stays on the server and on the other devices), so
     /// that `easd selftest` can be shown to report a lost change.
     pub fault_drop_client_deletes: bool,
+    /// Told by mail about each quarantined device: a local account gets it in its Inbox,
+    /// another address through the smarthost.
+    pub admin_email: Option<String>,
+    /// Mailbox logging: the longest request or response body (as XML) kept per entry, in
+    /// bytes; longer ones are cut and marked as cut.
+    pub device_log_max_body: usize,
 }
 
 impl Default for Config {
@@ -81,6 +87,8 @@ impl Default for Config {
             smarthost_password: None,
             hostname: "localhost".into(),
             fault_drop_client_deletes: false,
+            admin_email: None,
+            device_log_max_body: 64 * 1024,
         }
     }
 }
@@ -192,6 +200,8 @@ impl Config {
         "smarthost_password",
         "hostname",
         "fault_drop_client_deletes",
+        "admin_email",
+        "device_log_max_body",
     ];
 
     fn validate(&self) -> Result<(), ConfigError> {

@@ -1,7 +1,8 @@
 //! Mailbox logging per device (ARCHITECTURE.md: "mailbox (device) logging"): while enabled
 //! for a user or a DeviceId (a kv setting with an expiry, written by `easd log enable`),
 //! each request and response of the device is stored decoded to XML, with its headers
-//! (Authorization removed), status and duration; bodies are cut to [`MAX_BODY_CHARS`].
+//! (Authorization removed), status and duration; each body is cut to `device_log_max_body`
+//! bytes (configuration) and marked as cut.
 
 use crate::app::App;
 use crate::commands::CommandResponse;
@@ -13,8 +14,8 @@ use std::time::Instant;
 /// kv key prefixes; the value is the expiry in unix seconds.
 pub const DEVICE_KEY_PREFIX: &str = "devlog.device.";
 pub const USER_KEY_PREFIX: &str = "devlog.user.";
-/// Longest XML body kept per request or response.
-pub const MAX_BODY_CHARS: usize = 64 * 1024;
+/// The mark left where a body was cut.
+pub const CUT_MARK: &str = "\n<!-- cut -->";
 
 /// A request being logged.
 pub(crate) struct Capture {
@@ -23,25 +24,26 @@ pub(crate) struct Capture {
     started: Instant,
 }
 
-fn cut(mut s: String) -> String {
-    if s.len() > MAX_BODY_CHARS {
-        let mut end = MAX_BODY_CHARS;
+/// Cuts `s` to at most `max` bytes (on a character boundary) and marks it.
+fn cut(mut s: String, max: usize) -> String {
+    if s.len() > max {
+        let mut end = max;
         while !s.is_char_boundary(end) {
             end -= 1;
         }
         s.truncate(end);
-        s.push_str("\n<!-- cut -->");
+        s.push_str(CUT_MARK);
     }
     s
 }
 
-fn body_xml(body: &[u8]) -> String {
+fn body_xml(body: &[u8], max: usize) -> String {
     if body.is_empty() {
         return String::new();
     }
     let mut out = Vec::new();
     match easd_wbxml::xml::transcode(body, &easd_wbxml::Limits::default(), &mut out) {
-        Ok(()) => cut(String::from_utf8_lossy(&out).into_owned()),
+        Ok(()) => cut(String::from_utf8_lossy(&out).into_owned(), max),
         Err(_) => format!("<!-- {} bytes, not WBXML -->", body.len()),
     }
 }
@@ -97,7 +99,7 @@ impl Capture {
                 partnership: None,
                 at: time::OffsetDateTime::now_utc().unix_timestamp(),
                 command: command.to_owned(),
-                request_xml: body_xml(body),
+                request_xml: body_xml(body, app.config.device_log_max_body),
                 response_xml: String::new(),
                 meta: serde_json::json!({ "request_headers": headers }),
             },
@@ -132,9 +134,10 @@ pub(crate) struct ResponseSummary {
 }
 
 impl ResponseSummary {
-    pub(crate) fn of(response: &CommandResponse) -> Self {
+    /// `max_body`: the longest XML kept (config `device_log_max_body`).
+    pub(crate) fn of(response: &CommandResponse, max_body: usize) -> Self {
         let (status, xml) = match response {
-            CommandResponse::Wbxml(e) => (200, cut(easd_wbxml::xml::to_xml(e))),
+            CommandResponse::Wbxml(e) => (200, cut(easd_wbxml::xml::to_xml(e), max_body)),
             CommandResponse::Bytes {
                 content_type,
                 bytes,
@@ -147,5 +150,18 @@ impl ResponseSummary {
             CommandResponse::Status(s, m) => (s.as_u16(), format!("<!-- {m} -->")),
         };
         ResponseSummary { status, xml }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_are_cut_on_a_character_boundary_and_marked() {
+        assert_eq!(cut("short".into(), 10), "short");
+        let cut_text = cut("ééééé".into(), 5);
+        assert_eq!(cut_text, format!("éé{CUT_MARK}"));
+        assert!(body_xml(b"not wbxml", 100).contains("not WBXML"));
     }
 }

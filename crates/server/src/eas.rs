@@ -167,7 +167,8 @@ async fn handle(
     let dispatch = Box::pin(commands::dispatch(request, body, record));
     let response = dispatch.await;
     if let Some(capture) = capture {
-        let summary = crate::device_log::ResponseSummary::of(&response);
+        let summary =
+            crate::device_log::ResponseSummary::of(&response, app.config.device_log_max_body);
         capture.finish(summary).await;
     }
     into_http(response, version)

@@ -3,6 +3,7 @@
 
 pub mod access_log;
 pub mod admin;
+pub mod admin_api;
 pub mod app;
 pub mod auth;
 pub mod autodiscover;
@@ -61,6 +62,13 @@ pub fn engine_settings(config: &Config) -> EngineSettings {
         max_message_bytes: config.max_message_bytes,
         hostname: config.hostname.clone(),
         fault_drop_client_deletes: config.fault_drop_client_deletes,
+        admin_email: config
+            .admin_email
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(str::to_lowercase),
+        relay: commands::relay(config),
     }
 }
 

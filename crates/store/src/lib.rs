@@ -152,9 +152,17 @@ pub trait Store: Send + Sync + 'static {
         device_type: &str,
         user_agent: &str,
     ) -> Result<Partnership>;
-    /// Write all mutable fields (everything but id, account, device_id, created_at).
-    /// A change of access state, wipe state or policy key is recorded as a change event.
+    /// Write the mutable fields but the statistics (id, account, device_id, created_at and
+    /// the fields [`Store::record_partnership_activity`] keeps are left alone). A change of
+    /// access or wipe state is recorded as a change event (a running server ends the
+    /// device's parked Ping).
     fn update_partnership(&self, p: &Partnership) -> Result<()>;
+    /// Adds one request to the partnership's statistics, in place (increments in SQL).
+    fn record_partnership_activity(
+        &self,
+        id: PartnershipId,
+        activity: &PartnershipActivity,
+    ) -> Result<()>;
     /// All partnerships, or those of one account.
     fn list_partnerships(&self, account: Option<AccountId>) -> Result<Vec<Partnership>>;
     /// Partnerships of a device across accounts.

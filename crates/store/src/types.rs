@@ -422,22 +422,44 @@ pub struct Partnership {
     /// 0 = none issued.
     pub policy_key: i64,
     pub policy_status: i32,
-    /// Name of the policy last provisioned.
+    /// The policy the device acknowledged last (the engine's policy name and revision).
     pub provisioned_policy: String,
+    /// Unix seconds of the last completed Provision handshake.
+    #[serde(default)]
+    pub provisioned_at: Option<i64>,
     pub access_state: AccessState,
     /// Why the access state is what it is (invariant 8).
     pub access_reason: String,
     pub wipe_state: WipeState,
     pub wipe_requested_at: Option<i64>,
     pub wipe_acked_at: Option<i64>,
+    // Statistics (written only by `Store::record_partnership_activity`).
+    /// Items the server sent to the device.
     pub items_sent: i64,
+    /// Items the device sent to the server.
     pub items_received: i64,
     pub last_error: String,
+    #[serde(default)]
+    pub last_error_at: Option<i64>,
     /// Folders of the last Ping (JSON chosen by the engine), so a Ping without a body can
     /// reuse them (MS-ASCMD 2.2.3.130).
     pub ping_folders: serde_json::Value,
     /// Heartbeat of the last Ping, seconds; 0 = none.
     pub ping_heartbeat: i64,
+}
+
+/// One request of a device, for its statistics (the manner of Exchange's
+/// Get-MobileDeviceStatistics).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartnershipActivity {
+    /// Unix seconds.
+    pub at: i64,
+    /// A synchronization (Sync, FolderSync) that succeeded: sets the last and first sync.
+    pub synced: bool,
+    pub items_sent: i64,
+    pub items_received: i64,
+    /// The request failed: why (kept with its time until the next error).
+    pub error: Option<String>,
 }
 
 /// A device log entry to insert (mailbox logging of requests and responses).

@@ -45,16 +45,11 @@ fn partnership_get_or_create_and_update() {
     u.os_language = "en".into();
     u.phone_number = "+1".into();
     u.mobile_operator = "Op".into();
-    u.first_sync = Some(10);
-    u.last_sync = Some(20);
-    u.last_sync_attempt = Some(21);
     u.last_ping = Some(22);
     u.last_heartbeat = Some(900);
     u.policy_status = 1;
     u.provisioned_policy = "default".into();
-    u.items_sent = 5;
-    u.items_received = 6;
-    u.last_error = "none".into();
+    u.provisioned_at = Some(19);
     u.ping_folders = serde_json::json!(["1", "7"]);
     u.ping_heartbeat = 900;
     store.update_partnership(&u).unwrap();
@@ -69,9 +64,48 @@ fn partnership_get_or_create_and_update() {
     u.policy_key = 12345;
     store.update_partnership(&u).unwrap();
     assert_eq!(store.partnership(a.id, "DEV1").unwrap().unwrap(), u);
+    // A new policy key alone is the device's own handshake: no event.
+    let c1 = store.change_counter().unwrap();
+    u.policy_key = 777;
+    store.update_partnership(&u).unwrap();
+    assert_eq!(store.change_counter().unwrap(), c1);
     let ch = store.accounts_changed_since(c0).unwrap();
     assert_eq!(ch.accounts.len(), 1);
     assert_eq!(ch.accounts[0].partnerships, vec![p.id]);
+
+    // Statistics are added in place and survive a whole-row write from a stale copy.
+    let stale = store.partnership_by_id(p.id).unwrap().unwrap();
+    let at = |at, synced, sent, received, error: Option<&str>| PartnershipActivity {
+        at,
+        synced,
+        items_sent: sent,
+        items_received: received,
+        error: error.map(str::to_owned),
+    };
+    store
+        .record_partnership_activity(p.id, &at(100, true, 5, 1, None))
+        .unwrap();
+    store
+        .record_partnership_activity(p.id, &at(110, false, 0, 0, Some("Sync: Status 3")))
+        .unwrap();
+    store
+        .record_partnership_activity(p.id, &at(120, true, 2, 0, None))
+        .unwrap();
+    store.update_partnership(&stale).unwrap();
+    let s = store.partnership_by_id(p.id).unwrap().unwrap();
+    assert_eq!(
+        (s.first_sync, s.last_sync, s.last_sync_attempt),
+        (Some(100), Some(120), Some(120))
+    );
+    assert_eq!((s.items_sent, s.items_received), (7, 1));
+    assert_eq!(
+        (s.last_error.as_str(), s.last_error_at),
+        ("Sync: Status 3", Some(110))
+    );
+    assert!(store
+        .record_partnership_activity(PartnershipId(999), &at(1, true, 0, 0, None))
+        .unwrap_err()
+        .is_not_found());
 
     // update_partnership can't move a row to another account.
     let mut wrong = u.clone();

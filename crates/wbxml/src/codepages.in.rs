@@ -444,6 +444,7 @@ code_pages! {
         APPLICATION_NAME = 0x38 => "ApplicationName",
         APPROVED_APPLICATION_LIST = 0x39 => "ApprovedApplicationList",
         HASH = 0x3A => "Hash",
+        ACCOUNT_ONLY_REMOTE_WIPE = 0x3B => "AccountOnlyRemoteWipe", // 16.1 (MS-ASWBXML 2.1.2.1.15)
         @aliases
         DEVICE_ENCRYPTION_ENABLED = 0x10 => "DeviceEncryptionEnabled",
     }

@@ -24,11 +24,6 @@ use easd_wbxml::{Element, Tag};
 /// The PolicyType of protocol versions 12.0 and later (MS-ASPROV 2.2.2.43).
 pub const POLICY_TYPE_WBXML: &str = "MS-EAS-Provisioning-WBXML";
 
-/// AccountOnlyRemoteWipe (MS-ASPROV 2.2.2.1, 16.1): Provision page, token 0x3B.
-/// The code pages of easd-wbxml do not list it yet; this is its one definition here until
-/// they do.
-pub const ACCOUNT_ONLY_REMOTE_WIPE: Tag = Tag::new(14, 0x3B);
-
 /// Longest PolicyType accepted.
 const MAX_POLICY_TYPE_LEN: usize = 64;
 
@@ -104,7 +99,7 @@ impl ProvisionRequest {
             device_information,
             policy,
             remote_wipe: wipe_ack(pv::REMOTE_WIPE)?,
-            account_only_remote_wipe: wipe_ack(ACCOUNT_ONLY_REMOTE_WIPE)?,
+            account_only_remote_wipe: wipe_ack(pv::ACCOUNT_ONLY_REMOTE_WIPE)?,
         })
     }
 }
@@ -223,6 +218,56 @@ macro_rules! eas_provision_doc {
                 doc
             }
 
+            /// The settings by the spec's element names, in the spec's order, each with its
+            /// value as EASProvisionDoc writes it (`None`: left out, the client's own
+            /// behaviour). The two application lists are comma-separated.
+            pub fn settings(&self) -> Vec<(&'static str, Option<String>)> {
+                let mut out = vec![
+                    $( (
+                        pv::$tag.name().unwrap_or("?"),
+                        self.$field.as_ref().map(SettingValue::to_text),
+                    ), )*
+                ];
+                out.push((
+                    pv::UNAPPROVED_IN_ROM_APPLICATION_LIST.name().unwrap_or("?"),
+                    self.unapproved_in_rom_application_list.as_ref().map(|l| l.join(",")),
+                ));
+                out.push((
+                    pv::APPROVED_APPLICATION_LIST.name().unwrap_or("?"),
+                    self.approved_application_list.as_ref().map(|l| l.join(",")),
+                ));
+                out
+            }
+
+            /// Sets one setting by its element name (case-insensitive; `_` and `-` are
+            /// ignored, so `min_device_password_length` names MinDevicePasswordLength).
+            /// An empty value unsets it. Booleans also take true/false; values are checked
+            /// against the spec's ranges.
+            pub fn set(&mut self, name: &str, value: &str) -> Result<(), PolicySettingError> {
+                let key = setting_key(name);
+                let value = value.trim();
+                $(
+                    if pv::$tag.name().is_some_and(|n| setting_key(n) == key) {
+                        self.$field = parse_setting(pv::$tag, value)?;
+                        return Ok(());
+                    }
+                )*
+                let list = |v: &str| {
+                    (!v.is_empty()).then(|| {
+                        v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect()
+                    })
+                };
+                if pv::UNAPPROVED_IN_ROM_APPLICATION_LIST.name().is_some_and(|n| setting_key(n) == key) {
+                    self.unapproved_in_rom_application_list = list(value);
+                    return Ok(());
+                }
+                if pv::APPROVED_APPLICATION_LIST.name().is_some_and(|n| setting_key(n) == key) {
+                    self.approved_application_list = list(value);
+                    return Ok(());
+                }
+                Err(PolicySettingError::Unknown(name.to_owned()))
+            }
+
             /// Parses an EASProvisionDoc element (for clients and tests). An empty setting
             /// element reads as unset.
             pub fn parse(doc: &Element) -> Result<Self, ParseError> {
@@ -329,6 +374,123 @@ eas_provision_doc! {
     allow_internet_sharing: bool = ALLOW_INTERNET_SHARING,
 }
 
+impl EasProvisionDoc {
+    /// Every setting at the value MS-ASPROV gives when a policy does not restrict it
+    /// (the element sections of 2.2.2): no device password, nothing disabled, no size or age
+    /// limits. The unsignedIntOrEmpty limits (MaxAttachmentSize, MaxInactivityTimeDeviceLock,
+    /// MaxDevicePasswordFailedAttempts, MinDevicePasswordLength, DevicePasswordExpiration)
+    /// are empty, which the client reads as "no limit".
+    pub fn spec_defaults() -> Self {
+        EasProvisionDoc {
+            device_password_enabled: Some(false),
+            alphanumeric_device_password_required: Some(false),
+            require_storage_card_encryption: Some(false),
+            password_recovery_enabled: Some(false),
+            attachments_enabled: Some(true),
+            min_device_password_length: None,
+            max_inactivity_time_device_lock: None,
+            max_device_password_failed_attempts: None,
+            max_attachment_size: None,
+            allow_simple_device_password: Some(true),
+            device_password_expiration: None,
+            device_password_history: Some(0),
+            allow_storage_card: Some(true),
+            allow_camera: Some(true),
+            require_device_encryption: Some(false),
+            allow_unsigned_applications: Some(true),
+            allow_unsigned_installation_packages: Some(true),
+            min_device_password_complex_characters: Some(1),
+            allow_wifi: Some(true),
+            allow_text_messaging: Some(true),
+            allow_pop_imap_email: Some(true),
+            allow_bluetooth: Some(AllowBluetooth::Allow),
+            allow_irda: Some(true),
+            require_manual_sync_when_roaming: Some(false),
+            allow_desktop_sync: Some(true),
+            max_calendar_age_filter: Some(FilterType::NoFilter),
+            allow_html_email: Some(true),
+            max_email_age_filter: Some(FilterType::NoFilter),
+            max_email_body_truncation_size: Some(-1),
+            max_email_html_body_truncation_size: Some(-1),
+            require_signed_smime_messages: Some(false),
+            require_encrypted_smime_messages: Some(false),
+            require_signed_smime_algorithm: Some(SignedSmimeAlgorithm::Sha1),
+            require_encryption_smime_algorithm: Some(EncryptionSmimeAlgorithm::TripleDes),
+            allow_smime_encryption_algorithm_negotiation: Some(SmimeAlgorithmNegotiation::Any),
+            allow_smime_soft_certs: Some(true),
+            allow_browser: Some(true),
+            allow_consumer_email: Some(true),
+            allow_remote_desktop: Some(true),
+            allow_internet_sharing: Some(true),
+            unapproved_in_rom_application_list: None,
+            approved_application_list: None,
+        }
+    }
+}
+
+/// A policy setting that can't be set.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PolicySettingError {
+    #[error("unknown policy setting {0:?}")]
+    Unknown(String),
+    #[error("{name} = {value:?}: {why}")]
+    Invalid {
+        name: &'static str,
+        value: String,
+        why: &'static str,
+    },
+}
+
+/// A setting's name compared loosely: case and `_`/`-` ignored.
+fn setting_key(name: &str) -> String {
+    name.chars()
+        .filter(|c| *c != '_' && *c != '-')
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// One setting's value from an admin's text, checked against the spec's range.
+fn parse_setting<T: SettingValue>(tag: Tag, value: &str) -> Result<Option<T>, PolicySettingError> {
+    if value.is_empty() {
+        return Ok(None);
+    }
+    let name = tag.name().unwrap_or("?");
+    let invalid = |why| PolicySettingError::Invalid {
+        name,
+        value: value.to_owned(),
+        why,
+    };
+    let text = match value.to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" => "1".to_owned(),
+        "false" | "no" | "off" => "0".to_owned(),
+        _ => value.to_owned(),
+    };
+    let number = text.parse::<i64>().ok();
+    let range = match tag {
+        pv::MIN_DEVICE_PASSWORD_LENGTH => Some((1, 16, "between 1 and 16")),
+        pv::MAX_DEVICE_PASSWORD_FAILED_ATTEMPTS => Some((4, 16, "between 4 and 16")),
+        pv::MIN_DEVICE_PASSWORD_COMPLEX_CHARACTERS => Some((1, 4, "between 1 and 4")),
+        pv::MAX_EMAIL_BODY_TRUNCATION_SIZE | pv::MAX_EMAIL_HTML_BODY_TRUNCATION_SIZE => {
+            Some((-1, i64::from(i32::MAX), "-1 (no limit) or a size in KB"))
+        }
+        _ => None,
+    };
+    if let (Some((lo, hi, why)), Some(n)) = (range, number) {
+        if n < lo || n > hi {
+            return Err(invalid(why));
+        }
+    }
+    if tag == pv::MAX_CALENDAR_AGE_FILTER && !matches!(number, Some(0 | 4..=7)) {
+        return Err(invalid("0, 4, 5, 6 or 7"));
+    }
+    if tag == pv::MAX_EMAIL_AGE_FILTER && !matches!(number, Some(0..=5)) {
+        return Err(invalid("0 to 5"));
+    }
+    T::from_text(&text)
+        .map(Some)
+        .ok_or_else(|| invalid("not a valid value for this setting"))
+}
+
 fn read_setting<T: SettingValue>(doc: &Element, tag: Tag) -> Result<Option<T>, ParseError> {
     let Some(e) = doc.child(tag) else {
         return Ok(None);
@@ -422,7 +584,7 @@ impl ProvisionResponse {
             root.push(Element::new(pv::REMOTE_WIPE));
         }
         if self.account_only_remote_wipe {
-            root.push(Element::new(ACCOUNT_ONLY_REMOTE_WIPE));
+            root.push(Element::new(pv::ACCOUNT_ONLY_REMOTE_WIPE));
         }
         root
     }
@@ -485,7 +647,7 @@ mod tests {
     fn parses_wipe_acknowledgments() {
         let req = Element::new(pv::PROVISION)
             .with(Element::new(pv::REMOTE_WIPE).with_text(pv::STATUS, "1"))
-            .with(Element::new(ACCOUNT_ONLY_REMOTE_WIPE).with_text(pv::STATUS, "2"));
+            .with(Element::new(pv::ACCOUNT_ONLY_REMOTE_WIPE).with_text(pv::STATUS, "2"));
         let parsed = ProvisionRequest::parse(&req).unwrap();
         assert_eq!(parsed.remote_wipe, Some(RemoteWipeAckStatus::Success));
         assert_eq!(
@@ -593,6 +755,55 @@ mod tests {
     }
 
     #[test]
+    fn settings_by_name_with_spec_defaults_and_ranges() {
+        let mut doc = EasProvisionDoc::spec_defaults();
+        let all = doc.settings();
+        assert_eq!(all.len(), 42);
+        assert_eq!(all[0], ("DevicePasswordEnabled", Some("0".to_owned())));
+        assert!(all.contains(&("MaxAttachmentSize", None)));
+        doc.set("DevicePasswordEnabled", "true").unwrap();
+        doc.set("min_device_password_length", "6").unwrap();
+        doc.set("MAXATTACHMENTSIZE", "1048576").unwrap();
+        doc.set("AllowBluetooth", "1").unwrap();
+        doc.set("ApprovedApplicationList", "AB12, CD34").unwrap();
+        assert_eq!(doc.device_password_enabled, Some(true));
+        assert_eq!(doc.min_device_password_length, Some(6));
+        assert_eq!(doc.max_attachment_size, Some(1_048_576));
+        assert_eq!(doc.allow_bluetooth, Some(AllowBluetooth::HandsfreeOnly));
+        assert_eq!(
+            doc.approved_application_list,
+            Some(vec!["AB12".to_owned(), "CD34".to_owned()])
+        );
+        doc.set("MaxAttachmentSize", "").unwrap();
+        assert_eq!(doc.max_attachment_size, None);
+        for (name, value) in [
+            ("MinDevicePasswordLength", "17"),
+            ("MaxDevicePasswordFailedAttempts", "3"),
+            ("MinDevicePasswordComplexCharacters", "5"),
+            ("MaxCalendarAgeFilter", "3"),
+            ("MaxEmailAgeFilter", "6"),
+            ("MaxEmailBodyTruncationSize", "-2"),
+            ("AllowCamera", "maybe"),
+            ("AllowBluetooth", "3"),
+        ] {
+            assert!(
+                matches!(
+                    doc.set(name, value),
+                    Err(PolicySettingError::Invalid { .. })
+                ),
+                "{name}={value}"
+            );
+        }
+        assert_eq!(
+            doc.set("AllowTeleport", "1"),
+            Err(PolicySettingError::Unknown("AllowTeleport".into()))
+        );
+        // Every setting round-trips through its element.
+        let parsed = EasProvisionDoc::parse(&doc.to_element()).unwrap();
+        assert_eq!(parsed, doc);
+    }
+
+    #[test]
     fn provision_doc_round_trips() {
         let doc = sample_doc();
         assert_eq!(EasProvisionDoc::parse(&doc.to_element()).unwrap(), doc);
@@ -642,7 +853,7 @@ mod tests {
         };
         assert!(account_wipe
             .to_element()
-            .child(ACCOUNT_ONLY_REMOTE_WIPE)
+            .child(pv::ACCOUNT_ONLY_REMOTE_WIPE)
             .is_some());
     }
 }

@@ -15,6 +15,7 @@ mod provision;
 mod resolve_recipients;
 mod search;
 mod send_mail;
+pub(crate) use send_mail::relay;
 mod settings;
 mod smart_forward;
 mod smart_reply;
@@ -52,6 +53,8 @@ pub struct EasRequest {
 pub struct Ctx {
     pub request: EasRequest,
     pub partnership: Partnership,
+    /// The policy of the user now (Provision hands it out).
+    pub policy: easd_engine::policy::AssignedPolicy,
     /// The body of a 12.1 SendMail/SmartReply/SmartForward that carries raw MIME rather
     /// than WBXML (MS-ASCMD 2.2.1.17); empty for every other request.
     pub raw_body: Bytes,
@@ -180,6 +183,65 @@ pub async fn dispatch(
             );
         }
     };
+    // Only the id is kept across the command: a parked Ping holds this future.
+    let partnership_id = partnership.id;
+    // Boxed: the command (a parked Ping too) runs inside.
+    let admitted = Box::pin(admit_and_run(
+        request,
+        partnership,
+        root,
+        body,
+        raw_mime,
+        record,
+    ));
+    let response = admitted.await;
+    // Statistics per device (Get-MobileDeviceStatistics); not for a Ping that simply ended:
+    // parked phones would cost a write each, and Ping keeps its own last time.
+    if let Some(activity) = activity(command, &response, record) {
+        if let Err(e) = engine.record_activity(partnership_id, activity).await {
+            tracing::warn!(partnership = partnership_id.0, error = %e, "device statistics not recorded");
+        }
+    }
+    response
+}
+
+/// The device's statistics entry for one answered request.
+fn activity(
+    command: Command,
+    response: &CommandResponse,
+    record: &AccessRecord,
+) -> Option<easd_store::PartnershipActivity> {
+    let failure = match response {
+        CommandResponse::Status(status, _) => Some(format!("HTTP {}", status.as_u16())),
+        _ => match record.eas_status {
+            Some(s) if s != 1 => Some(format!("Status {s}")),
+            _ => None,
+        },
+    };
+    if command == Command::Ping && failure.is_none() {
+        return None;
+    }
+    let synced = failure.is_none() && matches!(command, Command::Sync | Command::FolderSync);
+    Some(easd_store::PartnershipActivity {
+        at: time::OffsetDateTime::now_utc().unix_timestamp(),
+        synced,
+        items_sent: i64::from(record.items_sent),
+        items_received: i64::from(record.items_received),
+        error: failure.map(|f| format!("{}: {f}", command.name())),
+    })
+}
+
+/// Device access, remote wipe and the policy key (MS-ASPROV 3.2.5.1.2), then the command.
+async fn admit_and_run(
+    request: EasRequest,
+    partnership: Partnership,
+    root: Option<Element>,
+    body: Bytes,
+    raw_mime: bool,
+    record: &mut AccessRecord,
+) -> CommandResponse {
+    let command = request.query.command;
+    let engine = request.app.engine.clone();
     // Device access and remote wipe (invariant 8; MS-ASPROV 3.2.5.1.2.2), before the policy key.
     let partnership = match engine.device_access(&request.account, partnership).await {
         Ok(p) => p,
@@ -196,9 +258,24 @@ pub async fn dispatch(
     {
         return refusal;
     }
+    let policy = match engine.policy_for(&request.account.email).await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!(error = %e, "reading the policies failed");
+            return CommandResponse::Status(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily unavailable".into(),
+            );
+        }
+    };
     if command != Command::Provision {
-        let verdict = easd_engine::devices::check_policy_key(&partnership, request.policy_key);
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let verdict =
+            easd_engine::devices::check_policy_key(&partnership, request.policy_key, &policy, now);
         if let PolicyVerdict::Reprovision(status) = verdict {
+            tracing::info!(device = %partnership.device_id, status = status.code(),
+                policy = %policy.tag(), acknowledged = %partnership.provisioned_policy,
+                "the device must provision first");
             record.eas_status = Some(status.code());
             // MS-ASPROV 3.2.5.1.2: HTTP 449 below 14.0; the command's Status from 14.0.
             if request.version < ProtocolVersion::V14_0 {
@@ -216,6 +293,7 @@ pub async fn dispatch(
     let ctx = Ctx {
         request,
         partnership,
+        policy,
         raw_body,
     };
     // Each command's future is boxed on its own, in a statement of its own (a temporary would

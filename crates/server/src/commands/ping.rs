@@ -14,16 +14,50 @@ pub async fn handle(
     root: Option<Element>,
     record: &mut AccessRecord,
 ) -> Result<CommandResponse, EngineError> {
-    let response = ping(ctx, root, record).await?;
+    let (response, ended) = ping(ctx, root, record).await?;
+    // Ended early: a newer request of the device, shutdown, or an admin's decision about
+    // the device (a block or wipe ends its Ping); for the last, answer with the decision now.
+    if ended && !ctx.engine().hub.is_shutting_down() {
+        // Boxed: inline, its state would size the future a parked Ping lives in.
+        let decision = Box::pin(decision_since_parked(ctx, record));
+        if let Some(refusal) = decision.await {
+            return Ok(refusal);
+        }
+    }
     record.eas_status = Some(response.status.code());
     Ok(CommandResponse::Wbxml(response.to_element()))
 }
 
+/// The refusal a block or a pending wipe made while the Ping was parked, if any.
+async fn decision_since_parked(ctx: &Ctx, record: &mut AccessRecord) -> Option<CommandResponse> {
+    let engine = ctx.engine();
+    let p = &ctx.partnership;
+    let (account, device) = (p.account, p.device_id.clone());
+    let fresh = engine
+        .blocking(move |store| Ok(store.partnership(account, &device)?))
+        .await
+        .ok()
+        .flatten()?;
+    let fresh = engine
+        .device_access(&ctx.request.account, fresh)
+        .await
+        .ok()?;
+    super::access::gate(
+        easd_protocol::Command::Ping,
+        &ctx.request,
+        &fresh,
+        None,
+        record,
+    )
+    .await
+}
+
+/// The answer, and whether the wait ended early (not by a change or the heartbeat).
 async fn ping(
     ctx: &Ctx,
     root: Option<Element>,
     record: &mut AccessRecord,
-) -> Result<PingResponse, EngineError> {
+) -> Result<(PingResponse, bool), EngineError> {
     let config = &ctx.app().config;
     let request = match root.as_ref().map(PingRequest::parse) {
         None => PingRequest {
@@ -31,7 +65,7 @@ async fn ping(
             folders: None,
         },
         Some(Ok(r)) => r,
-        Some(Err(_)) => return Ok(PingResponse::protocol_error()),
+        Some(Err(_)) => return Ok((PingResponse::protocol_error(), false)),
     };
     // The request tree would otherwise stay allocated for as long as the Ping is parked.
     drop(root);
@@ -50,25 +84,25 @@ async fn ping(
         .heartbeat_interval
         .or_else(|| (p.ping_heartbeat > 0).then_some(p.ping_heartbeat as u32));
     let (Some(heartbeat), Some(folders)) = (heartbeat, request.folders.or(previous)) else {
-        return Ok(PingResponse::status(PingStatus::MissingParameters));
+        return Ok((PingResponse::status(PingStatus::MissingParameters), false));
     };
     record.heartbeat = Some(heartbeat);
     // MS-ASCMD 2.2.3.79.1: outside the bounds, Status 5 with the nearest allowed value.
     if heartbeat < config.heartbeat_min || heartbeat > config.heartbeat_max {
         let mut r = PingResponse::status(PingStatus::HeartbeatOutOfBounds);
         r.heartbeat_interval = Some(heartbeat.clamp(config.heartbeat_min, config.heartbeat_max));
-        return Ok(r);
+        return Ok((r, false));
     }
     if folders.len() > config.ping_max_folders as usize {
         let mut r = PingResponse::status(PingStatus::TooManyFolders);
         r.max_folders = Some(config.ping_max_folders);
-        return Ok(r);
+        return Ok((r, false));
     }
     let engine = ctx.engine();
     let ids: Vec<String> = folders.iter().map(|f| f.id.clone()).collect();
     let Some(resolved) = engine.folders_by_server_ids(p.account, ids).await? else {
         // A folder the device names is gone: its hierarchy is out of date.
-        return Ok(PingResponse::status(PingStatus::FolderSyncRequired));
+        return Ok((PingResponse::status(PingStatus::FolderSyncRequired), false));
     };
     let remembered: Vec<(String, String)> = folders
         .iter()
@@ -97,12 +131,18 @@ async fn ping(
             if let Some(at) = announced {
                 crate::admin::metrics().push_latency(at.elapsed());
             }
-            PingResponse {
-                folders,
-                ..PingResponse::status(PingStatus::ChangesFound)
-            }
+            (
+                PingResponse {
+                    folders,
+                    ..PingResponse::status(PingStatus::ChangesFound)
+                },
+                false,
+            )
         }
-        WaitOutcome::HierarchyChanged => PingResponse::status(PingStatus::FolderSyncRequired),
-        WaitOutcome::Expired | WaitOutcome::Ended => PingResponse::status(PingStatus::Expired),
+        WaitOutcome::HierarchyChanged => {
+            (PingResponse::status(PingStatus::FolderSyncRequired), false)
+        }
+        WaitOutcome::Expired => (PingResponse::status(PingStatus::Expired), false),
+        WaitOutcome::Ended => (PingResponse::status(PingStatus::Expired), true),
     })
 }

@@ -6,9 +6,9 @@ use crate::access_log::AccessRecord;
 use easd_engine::devices::{ProvisionAnswer, ProvisionStep};
 use easd_engine::EngineError;
 use easd_protocol::commands::provision::{
-    EasProvisionDoc, PolicyResponse, ProvisionRequest, ProvisionResponse, POLICY_TYPE_WBXML,
+    PolicyResponse, ProvisionRequest, ProvisionResponse, POLICY_TYPE_WBXML,
 };
-use easd_protocol::status::{PolicyStatus, ProvisionStatus, SettingsStatus};
+use easd_protocol::status::{CommonStatus, PolicyStatus, ProvisionStatus, SettingsStatus};
 use easd_store::WipeState;
 use easd_wbxml::Element;
 
@@ -73,16 +73,28 @@ pub async fn handle(
                     status: u32::from(ack.status.code()),
                 },
             };
-            let (status, policy_key, data) =
-                match ctx.engine().provision(&ctx.partnership, step).await? {
-                    ProvisionAnswer::Policy { temporary_key } => {
-                        (PolicyStatus::Success, temporary_key, Some(default_policy()))
-                    }
-                    ProvisionAnswer::Final { policy_key } => {
-                        (PolicyStatus::Success, policy_key, None)
-                    }
-                    ProvisionAnswer::WrongPolicyKey => (PolicyStatus::WrongPolicyKey, 0, None),
-                };
+            let answer = ctx
+                .engine()
+                .provision(&ctx.partnership, &ctx.policy, step)
+                .await?;
+            let (status, policy_key, data) = match answer {
+                // The user's policy now (MS-ASPROV 2.2.2.28 EASProvisionDoc).
+                ProvisionAnswer::Policy { temporary_key } => (
+                    PolicyStatus::Success,
+                    temporary_key,
+                    Some(ctx.policy.policy.doc()),
+                ),
+                ProvisionAnswer::Final { policy_key } => (PolicyStatus::Success, policy_key, None),
+                ProvisionAnswer::WrongPolicyKey => (PolicyStatus::WrongPolicyKey, 0, None),
+                // MS-ASPROV 3.1.5.2: Status 139, the device can't comply and the policy
+                // does not admit such devices.
+                ProvisionAnswer::NotFullyProvisionable => {
+                    let response =
+                        ProvisionResponse::status(CommonStatus::DeviceNotFullyProvisionable.into());
+                    record.eas_status = Some(response.status.code());
+                    return Ok(CommandResponse::Wbxml(response.to_element()));
+                }
+            };
             response.policy = Some(PolicyResponse {
                 policy_type: POLICY_TYPE_WBXML.to_owned(),
                 status,
@@ -93,20 +105,6 @@ pub async fn handle(
     }
     record.eas_status = Some(response.status.code());
     Ok(CommandResponse::Wbxml(response.to_element()))
-}
-
-/// The default policy is permissive: no device password, nothing disabled. Named policies
-/// and their assignment come with device management.
-fn default_policy() -> EasProvisionDoc {
-    EasProvisionDoc {
-        device_password_enabled: Some(false),
-        allow_simple_device_password: Some(true),
-        require_device_encryption: Some(false),
-        attachments_enabled: Some(true),
-        allow_camera: Some(true),
-        allow_html_email: Some(true),
-        ..Default::default()
-    }
 }
 
 fn device_information(

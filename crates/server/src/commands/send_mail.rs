@@ -90,11 +90,14 @@ pub(super) async fn submit(
     submission: Submission,
     record: &mut AccessRecord,
 ) -> CommandResponse {
-    let relay = relay(&ctx.app().config);
     let kind = submission.kind;
     match ctx
         .engine()
-        .submit(&ctx.request.account, submission, relay.as_ref())
+        .submit(
+            &ctx.request.account,
+            submission,
+            ctx.engine().settings.relay.as_ref(),
+        )
         .await
     {
         Ok(Ok(sent)) => {
@@ -107,6 +110,7 @@ pub(super) async fn submit(
                 "message submitted"
             );
             record.eas_status = Some(1);
+            record.items_received = 1;
             CommandResponse::Empty
         }
         Ok(Err(refusal)) => {

@@ -120,6 +120,9 @@ pub async fn handle(
         }
     }
     record.eas_status = plans.first().map(|c| c.response.status.code());
+    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    record.items_sent = count(plans.iter().map(CollectionPlan::command_count).sum());
+    record.items_received = count(request.collections.iter().map(|c| c.commands.len()).sum());
     let items: usize = plans.iter().map(CollectionPlan::pending_items).sum();
     if items >= STREAM_FROM_ITEMS && ctx.request.may_stream {
         return Ok(CommandResponse::Stream(stream(engine.clone(), plans)));

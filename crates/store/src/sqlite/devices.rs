@@ -5,14 +5,16 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use super::changes::{bump_counter, KIND_PARTNERSHIP};
 use super::now;
 use crate::error::{Result, StoreError};
-use crate::types::{AccessState, AccountId, Partnership, PartnershipId, WipeState};
+use crate::types::{
+    AccessState, AccountId, Partnership, PartnershipActivity, PartnershipId, WipeState,
+};
 
 const P_COLS: &str = "id, account_id, device_id, device_type, user_agent, protocol_version, \
      model, imei, friendly_name, os, os_language, phone_number, mobile_operator, created_at, \
      first_sync, last_sync, last_sync_attempt, last_ping, last_heartbeat, policy_key, \
      policy_status, provisioned_policy, access_state, access_reason, wipe_state, \
      wipe_requested_at, wipe_acked_at, items_sent, items_received, last_error, ping_folders, \
-     ping_heartbeat";
+     ping_heartbeat, provisioned_at, last_error_at";
 
 fn conversion(col: usize, msg: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, msg.into())
@@ -58,6 +60,8 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Partnership> {
         ping_folders: serde_json::from_str(&ping_folders)
             .map_err(|e| conversion(30, e.to_string()))?,
         ping_heartbeat: r.get(31)?,
+        provisioned_at: r.get(32)?,
+        last_error_at: r.get(33)?,
     })
 }
 
@@ -131,15 +135,16 @@ pub(crate) fn update(conn: &Connection, p: &Partnership) -> Result<()> {
     let old = by_id(conn, p.id)?
         .filter(|o| o.account == p.account)
         .ok_or(StoreError::NotFound("partnership"))?;
+    // The statistics columns are left alone: concurrent requests add to them in SQL
+    // (`record_activity`), and a whole-row write from a stale copy would lose counts.
     conn.prepare_cached(
         "UPDATE partnerships SET device_type = ?2, user_agent = ?3, protocol_version = ?4,
              model = ?5, imei = ?6, friendly_name = ?7, os = ?8, os_language = ?9,
-             phone_number = ?10, mobile_operator = ?11, first_sync = ?12, last_sync = ?13,
-             last_sync_attempt = ?14, last_ping = ?15, last_heartbeat = ?16, policy_key = ?17,
-             policy_status = ?18, provisioned_policy = ?19, access_state = ?20,
-             access_reason = ?21, wipe_state = ?22, wipe_requested_at = ?23,
-             wipe_acked_at = ?24, items_sent = ?25, items_received = ?26, last_error = ?27,
-             ping_folders = ?28, ping_heartbeat = ?29
+             phone_number = ?10, mobile_operator = ?11, last_ping = ?12, last_heartbeat = ?13,
+             policy_key = ?14, policy_status = ?15, provisioned_policy = ?16,
+             provisioned_at = ?17, access_state = ?18, access_reason = ?19, wipe_state = ?20,
+             wipe_requested_at = ?21, wipe_acked_at = ?22, ping_folders = ?23,
+             ping_heartbeat = ?24
          WHERE id = ?1",
     )?
     .execute(params![
@@ -154,32 +159,58 @@ pub(crate) fn update(conn: &Connection, p: &Partnership) -> Result<()> {
         p.os_language,
         p.phone_number,
         p.mobile_operator,
-        p.first_sync,
-        p.last_sync,
-        p.last_sync_attempt,
         p.last_ping,
         p.last_heartbeat,
         p.policy_key,
         p.policy_status,
         p.provisioned_policy,
+        p.provisioned_at,
         p.access_state.as_str(),
         p.access_reason,
         p.wipe_state.as_str(),
         p.wipe_requested_at,
         p.wipe_acked_at,
-        p.items_sent,
-        p.items_received,
-        p.last_error,
         serde_json::to_string(&p.ping_folders).unwrap_or_else(|_| "null".into()),
         p.ping_heartbeat,
     ])?;
     // Only decisions about the device wake its parked requests (a block or wipe from the
     // CLI must reach a running server at once); routine bookkeeping does not.
-    if old.access_state != p.access_state
-        || old.wipe_state != p.wipe_state
-        || old.policy_key != p.policy_key
-    {
+    // The device's own Provision changes the key: no event (it would end its next Ping).
+    if old.access_state != p.access_state || old.wipe_state != p.wipe_state {
         bump_counter(conn, &[(p.account, KIND_PARTNERSHIP, p.id.0)])?;
+    }
+    Ok(())
+}
+
+/// Adds one request to the statistics in place: increments and conditional sets in SQL, so
+/// concurrent requests of the device never lose each other's counts.
+pub(crate) fn record_activity(
+    conn: &Connection,
+    id: PartnershipId,
+    a: &PartnershipActivity,
+) -> Result<()> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE partnerships SET
+                 last_sync_attempt = max(coalesce(last_sync_attempt, 0), ?2),
+                 last_sync = CASE WHEN ?3 THEN max(coalesce(last_sync, 0), ?2) ELSE last_sync END,
+                 first_sync = CASE WHEN ?3 THEN coalesce(first_sync, ?2) ELSE first_sync END,
+                 items_sent = items_sent + ?4,
+                 items_received = items_received + ?5,
+                 last_error = coalesce(?6, last_error),
+                 last_error_at = CASE WHEN ?6 IS NULL THEN last_error_at ELSE ?2 END
+             WHERE id = ?1",
+        )?
+        .execute(params![
+            id.0,
+            a.at,
+            a.synced,
+            a.items_sent,
+            a.items_received,
+            a.error
+        ])?;
+    if n == 0 {
+        return Err(StoreError::NotFound("partnership"));
     }
     Ok(())
 }

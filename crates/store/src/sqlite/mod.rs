@@ -338,6 +338,16 @@ impl Store for SqliteStore {
             .write("update_partnership", |tx| devices::update(tx, p))
     }
 
+    fn record_partnership_activity(
+        &self,
+        id: PartnershipId,
+        activity: &PartnershipActivity,
+    ) -> Result<()> {
+        self.conns.write("record_partnership_activity", |tx| {
+            devices::record_activity(tx, id, activity)
+        })
+    }
+
     fn list_partnerships(&self, account: Option<AccountId>) -> Result<Vec<Partnership>> {
         self.conns
             .read("list_partnerships", |tx| devices::list(tx, account))

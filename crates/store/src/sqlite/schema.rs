@@ -201,6 +201,12 @@ CREATE TABLE device_log (
 CREATE INDEX device_log_account ON device_log (account_id, device_id, id);
 CREATE INDEX device_log_at ON device_log (at);
 "#,
+    // 2: when the device last completed the Provision handshake (the policy refresh
+    // interval counts from it), and when its last error happened.
+    r#"
+ALTER TABLE partnerships ADD COLUMN provisioned_at INTEGER;
+ALTER TABLE partnerships ADD COLUMN last_error_at INTEGER;
+"#,
 ];
 
 /// Bring the schema up to date. Runs in one IMMEDIATE transaction and re-reads the version
