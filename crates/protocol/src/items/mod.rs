@@ -1,5 +1,6 @@
 //! Item types per class (MS-ASEMAIL, MS-ASCAL, MS-ASCNTC, MS-ASTASK, MS-ASNOTE, MS-ASAIRS).
 
 pub mod airsyncbase;
+pub mod contact;
 pub mod email;
 pub mod recurrence;
