@@ -1,5 +1,6 @@
 //! Content conversion: native formats in the store ⇄ the EAS item types of `protocol`.
 
+pub mod contact;
 pub mod email;
 pub mod mail;
 pub mod recurrence;

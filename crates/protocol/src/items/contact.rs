@@ -147,7 +147,9 @@ impl Contact {
         c.categories = e
             .child(contacts::CATEGORIES)
             .map(|l| list(l, contacts::CATEGORY));
-        c.children = e.child(contacts::CHILDREN).map(|l| list(l, contacts::CHILD));
+        c.children = e
+            .child(contacts::CHILDREN)
+            .map(|l| list(l, contacts::CHILD));
         c.weighted_rank = match e.child(contacts::WEIGHTED_RANK) {
             None => None,
             Some(w) => {
@@ -284,7 +286,11 @@ mod tests {
             ProtocolVersion::V14_1,
             ProtocolVersion::V16_1,
         ] {
-            assert_eq!(Contact::parse(&c.to_application_data(v)).unwrap(), c, "{v:?}");
+            assert_eq!(
+                Contact::parse(&c.to_application_data(v)).unwrap(),
+                c,
+                "{v:?}"
+            );
         }
         // 12.1 has no Alias or WeightedRank (MS-ASCNTC 2.2.2.2, 2.2.2.61).
         let e = c.to_application_data(ProtocolVersion::V12_1);
