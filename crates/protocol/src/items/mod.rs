@@ -3,4 +3,6 @@
 pub mod airsyncbase;
 pub mod contact;
 pub mod email;
+pub mod note;
 pub mod recurrence;
+pub mod task;
