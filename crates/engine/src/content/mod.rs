@@ -4,4 +4,5 @@ pub mod contact;
 pub mod email;
 pub mod mail;
 pub mod recurrence;
+pub mod task;
 pub mod timezone;
