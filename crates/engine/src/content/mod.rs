@@ -3,6 +3,7 @@
 pub mod contact;
 pub mod email;
 pub mod mail;
+pub mod note;
 pub mod recurrence;
 pub mod task;
 pub mod timezone;
