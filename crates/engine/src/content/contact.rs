@@ -163,7 +163,7 @@ pub fn from_vcard(card: &VCard) -> Contact {
         .entries
         .iter()
         .filter(|e| e.name == VCardProperty::Categories)
-        .flat_map(|e| texts(e))
+        .flat_map(texts)
         .filter(|t| !t.is_empty())
         .collect();
     c.categories = (!categories.is_empty()).then_some(categories);
@@ -171,7 +171,7 @@ pub fn from_vcard(card: &VCard) -> Contact {
         .entries
         .iter()
         .filter(|e| related_kind(e) == Some(CHILD))
-        .filter_map(|e| first_text(e))
+        .filter_map(first_text)
         .collect();
     c.children = (!children.is_empty()).then_some(children);
     c.body = card
