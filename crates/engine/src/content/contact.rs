@@ -1173,6 +1173,57 @@ END:VCARD\r\n";
     }
 
     #[test]
+    fn google_contacts_30_export() {
+        let text = "BEGIN:VCARD\r\n\
+VERSION:3.0\r\n\
+FN:María García\r\n\
+N:García;María;;;\r\n\
+NICKNAME:Mari\r\n\
+EMAIL;TYPE=INTERNET;TYPE=HOME:maria@gmail.example\r\n\
+EMAIL;TYPE=INTERNET;TYPE=WORK:maria@work.example\r\n\
+TEL;TYPE=CELL:+34 600 000 001\r\n\
+TEL;TYPE=WORK:+34 910 000 002\r\n\
+TEL;TYPE=HOME:+34 910 000 003\r\n\
+TEL:+34 910 000 004\r\n\
+ADR;TYPE=HOME:;;Calle Mayor 1;Madrid;;28013;España\r\n\
+ORG:Example S.L.\r\n\
+TITLE:CTO\r\n\
+BDAY:1985-03-14\r\n\
+item1.URL:https\\://maria.example\r\n\
+item1.X-ABLabel:\r\n\
+item2.X-ABDATE:2010-09-18\r\n\
+item2.X-ABLabel:_$!<Anniversary>!$_\r\n\
+NOTE:Prefiere español\r\n\
+CATEGORIES:myContacts,Family\r\n\
+END:VCARD\r\n";
+        let c = from_vcard(&parse_vcard(text).unwrap());
+        let s = |v: &Option<String>| v.clone().unwrap_or_default();
+        assert_eq!(s(&c.file_as), "María García");
+        assert_eq!(s(&c.first_name), "María");
+        assert_eq!(s(&c.nick_name), "Mari");
+        assert_eq!(s(&c.email1_address), "maria@gmail.example");
+        assert_eq!(s(&c.email2_address), "maria@work.example");
+        assert_eq!(s(&c.mobile_phone_number), "+34 600 000 001");
+        assert_eq!(s(&c.business_phone_number), "+34 910 000 002");
+        assert_eq!(s(&c.home_phone_number), "+34 910 000 003");
+        // A number without a type fills the next free general slot.
+        assert_eq!(s(&c.home2_phone_number), "+34 910 000 004");
+        assert_eq!(s(&c.home_address_country), "España");
+        assert_eq!(s(&c.home_address_state), "");
+        assert_eq!(s(&c.company_name), "Example S.L.");
+        assert_eq!(c.department, None);
+        assert_eq!(s(&c.job_title), "CTO");
+        assert_eq!(s(&c.birthday), "1985-03-14T00:00:00.000Z");
+        assert_eq!(s(&c.anniversary), "2010-09-18T00:00:00.000Z");
+        assert_eq!(s(&c.web_page), "https://maria.example");
+        assert_eq!(c.categories, Some(vec!["myContacts".into(), "Family".into()]));
+        // The same card written back as 4.0 and read again gives the same contact.
+        let mut card = parse_vcard(text).unwrap();
+        apply(&mut card, &c, ChangeMode::Partial);
+        assert_eq!(from_vcard(&parse_vcard(&write_vcard(&card)).unwrap()), c);
+    }
+
+    #[test]
     fn not_a_vcard() {
         assert_eq!(parse_vcard("hello").unwrap_err(), ContactError::NotVCard);
     }
