@@ -26,6 +26,7 @@
 //! Properties of the vCard that EAS doesn't know (UID, REV, X-AB..., a fourth e-mail) are
 //! kept as they are when a client changes the contact.
 
+use crate::content::ChangeMode;
 use base64::Engine as _;
 use calcard::common::{Data, PartialDateTime};
 use calcard::vcard::{
@@ -42,16 +43,6 @@ use easd_wbxml::Tag;
 pub enum ContactError {
     #[error("not a vCard")]
     NotVCard,
-}
-
-/// How a client's contact applies to the stored vCard.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ChangeMode {
-    /// Add, and Change before 16.0: the contact is the whole item; a property it lacks is
-    /// removed.
-    Replace,
-    /// 16.x Change: only the properties present change (an empty one is removed).
-    Partial,
 }
 
 /// Parses a vCard (3.0 or 4.0).
@@ -1216,7 +1207,10 @@ END:VCARD\r\n";
         assert_eq!(s(&c.birthday), "1985-03-14T00:00:00.000Z");
         assert_eq!(s(&c.anniversary), "2010-09-18T00:00:00.000Z");
         assert_eq!(s(&c.web_page), "https://maria.example");
-        assert_eq!(c.categories, Some(vec!["myContacts".into(), "Family".into()]));
+        assert_eq!(
+            c.categories,
+            Some(vec!["myContacts".into(), "Family".into()])
+        );
         // The same card written back as 4.0 and read again gives the same contact.
         let mut card = parse_vcard(text).unwrap();
         apply(&mut card, &c, ChangeMode::Partial);

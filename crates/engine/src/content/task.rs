@@ -16,6 +16,7 @@
 //! | OrdinalDate, SubOrdinalDate | X-EAS-ORDINAL-DATE, X-EAS-SUB-ORDINAL-DATE |
 
 use crate::content::recurrence::{from_rrule, to_rrule, Dtstart};
+use crate::content::ChangeMode;
 use calcard::common::PartialDateTime;
 use calcard::icalendar::{
     ICalendar, ICalendarAction, ICalendarClassification, ICalendarComponent,
@@ -374,6 +375,77 @@ pub fn from_vtodo(ical: &ICalendar) -> Option<Task> {
     Some(task)
 }
 
+/// The stored iCalendar text after a client's Change: the VTODO is rewritten from the
+/// task (merged onto the stored one for [`ChangeMode::Partial`]); the stored VTODO's
+/// properties that EAS doesn't carry (PERCENT-COMPLETE, X-MOZ-..., its UID) are kept.
+pub fn apply_to_text(stored: &str, change: &Task, mode: ChangeMode) -> Result<String, TaskError> {
+    let ical = ICalendar::parse(stored).map_err(|_| TaskError::NotICalendar)?;
+    let old_todo = ical
+        .components
+        .iter()
+        .find(|c| c.component_type == ICalendarComponentType::VTodo)
+        .ok_or(TaskError::NoTodo)?;
+    let mut task = change.clone();
+    if mode == ChangeMode::Partial {
+        task = from_vtodo(&ical).ok_or(TaskError::NoTodo)?;
+        merge(&mut task, change);
+    }
+    let uid = old_todo.uid().unwrap_or_default().to_string();
+    let mut new = to_vtodo(&task, &uid);
+    let foreign = old_todo
+        .entries
+        .iter()
+        .filter(|e| !is_managed(&e.name) && e.name != ICalendarProperty::Uid);
+    new.components[1].entries.extend(foreign.cloned());
+    Ok(write_ical(&new))
+}
+
+/// Properties [`to_vtodo`] writes: a Change replaces them.
+fn is_managed(name: &ICalendarProperty) -> bool {
+    use ICalendarProperty as P;
+    match name {
+        P::Other(n) => n.to_ascii_uppercase().starts_with("X-EAS-"),
+        P::Summary
+        | P::Description
+        | P::Priority
+        | P::Status
+        | P::Completed
+        | P::Class
+        | P::Categories
+        | P::Dtstart
+        | P::Due
+        | P::Rrule => true,
+        _ => false,
+    }
+}
+
+/// The properties present in `change` replace those of `task`.
+fn merge(task: &mut Task, change: &Task) {
+    macro_rules! take {
+        ($($field:ident),*) => {
+            $( if change.$field.is_some() { task.$field.clone_from(&change.$field); } )*
+        };
+    }
+    take!(
+        subject,
+        body,
+        importance,
+        start_date,
+        utc_start_date,
+        due_date,
+        utc_due_date,
+        complete,
+        date_completed,
+        sensitivity,
+        reminder_set,
+        reminder_time,
+        categories,
+        recurrence,
+        ordinal_date,
+        sub_ordinal_date
+    );
+}
+
 /// FilterType 8, "incomplete tasks" (MS-ASCMD 2.2.3.68.2): whether a task belongs in the
 /// window. A task without Complete counts as incomplete.
 pub fn is_incomplete(task: &Task) -> bool {
@@ -613,6 +685,34 @@ STATUS:NEEDS-ACTION\r\nCATEGORIES:Home\r\nEND:VTODO\r\nEND:VCALENDAR\r\n";
             parse_task("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n").unwrap_err(),
             TaskError::NoTodo
         );
+    }
+
+    #[test]
+    fn change_keeps_foreign_properties_and_partial_keeps_the_rest() {
+        let stored = write_ical(&to_vtodo(&full(), "task-1")).replace(
+            "END:VTODO",
+            "PERCENT-COMPLETE:40\r\nX-MOZ-GENERATION:3\r\nEND:VTODO",
+        );
+        let change = Task {
+            subject: Some("File the report today".into()),
+            complete: Some(false),
+            ..Task::default()
+        };
+        let text = apply_to_text(&stored, &change, ChangeMode::Partial).unwrap();
+        assert!(text.contains("PERCENT-COMPLETE:40"), "{text}");
+        assert!(text.contains("X-MOZ-GENERATION:3"), "{text}");
+        assert!(text.contains("UID:task-1"), "{text}");
+        let got = parse_task(&text).unwrap();
+        assert_eq!(got.subject, change.subject);
+        assert_eq!(got.complete, Some(false));
+        assert_eq!(got.due_date, full().due_date);
+        assert_eq!(got.categories, full().categories);
+
+        let replaced = apply_to_text(&stored, &change, ChangeMode::Replace).unwrap();
+        let got = parse_task(&replaced).unwrap();
+        assert_eq!(got.due_date, None);
+        assert_eq!(got.categories, None);
+        assert!(replaced.contains("PERCENT-COMPLETE:40"), "{replaced}");
     }
 
     proptest::proptest! {
