@@ -35,7 +35,7 @@ use calcard::vcard::{
 };
 use easd_protocol::items::airsyncbase::{Body, BodyType};
 use easd_protocol::items::contact::{Contact, TEXT_PROPERTIES};
-use easd_wbxml::tags::{contacts, contacts2};
+use easd_wbxml::tags::{airsyncbase, contacts, contacts2};
 use easd_wbxml::Tag;
 
 /// Why a stored or imported text is not a contact.
@@ -81,6 +81,19 @@ pub fn apply_to_text(
 /// Applies a client's contact onto a stored card (see [`ChangeMode`]); properties that
 /// have no EAS field are kept.
 pub fn apply(card: &mut VCard, contact: &Contact, mode: ChangeMode) {
+    apply_with(card, contact, |_| mode == ChangeMode::Replace);
+}
+
+/// Applies a whole-item Change from a client that declared `supported` for the
+/// collection (MS-ASCMD Supported; ghosted properties, MS-ASCNTC "This element can be
+/// ghosted"): an absent property in `supported` is removed, one outside it is left as
+/// stored. The tags are those of Contacts and Contacts2, airsyncbase:Body for the notes.
+pub fn apply_ghosted(card: &mut VCard, contact: &Contact, supported: &[Tag]) {
+    apply_with(card, contact, |tag| supported.contains(&tag));
+}
+
+/// `clear_absent(tag)`: whether a property the contact lacks is removed.
+fn apply_with(card: &mut VCard, contact: &Contact, clear_absent: impl Fn(Tag) -> bool) {
     // Which entry is which numbered slot is decided once, before any change: removing
     // Email1 must not make the old Email2 the new Email1.
     let slots = Slots {
@@ -90,7 +103,7 @@ pub fn apply(card: &mut VCard, contact: &Contact, mode: ChangeMode) {
     };
     for (tag, get) in TEXT_PROPERTIES {
         let value = get(contact);
-        if mode == ChangeMode::Partial && value.is_none() {
+        if value.is_none() && !clear_absent(*tag) {
             continue;
         }
         let value = value.filter(|v| !v.is_empty());
@@ -98,7 +111,7 @@ pub fn apply(card: &mut VCard, contact: &Contact, mode: ChangeMode) {
             set_field(card, &slots, field, value);
         }
     }
-    if mode == ChangeMode::Replace || contact.categories.is_some() {
+    if contact.categories.is_some() || clear_absent(contacts::CATEGORIES) {
         remove_all(card, |e| e.name == VCardProperty::Categories);
         if let Some(c) = contact.categories.as_ref().filter(|c| !c.is_empty()) {
             card.entries.push(
@@ -107,13 +120,13 @@ pub fn apply(card: &mut VCard, contact: &Contact, mode: ChangeMode) {
             );
         }
     }
-    if mode == ChangeMode::Replace || contact.children.is_some() {
+    if contact.children.is_some() || clear_absent(contacts::CHILDREN) {
         remove_all(card, |e| related_kind(e) == Some(CHILD));
         for child in contact.children.iter().flatten().filter(|c| !c.is_empty()) {
             card.entries.push(related_entry(CHILD, child));
         }
     }
-    if mode == ChangeMode::Replace || contact.body.is_some() {
+    if contact.body.is_some() || clear_absent(airsyncbase::BODY) {
         remove_all(card, |e| e.name == VCardProperty::Note);
         if let Some(body) = &contact.body {
             let text = body.data.as_ref().map(|d| d.to_text()).unwrap_or_default();
@@ -1215,6 +1228,33 @@ END:VCARD\r\n";
         let mut card = parse_vcard(text).unwrap();
         apply(&mut card, &c, ChangeMode::Partial);
         assert_eq!(from_vcard(&parse_vcard(&write_vcard(&card)).unwrap()), c);
+    }
+
+    #[test]
+    fn ghosted_properties_stay_when_the_client_does_not_support_them() {
+        let mut card = to_vcard(&full(), "u2");
+        // The client syncs names, e-mail and the notes only (MS-ASCMD Supported).
+        let supported = [
+            contacts::FIRST_NAME,
+            contacts::LAST_NAME,
+            contacts::EMAIL1ADDRESS,
+            contacts::EMAIL2ADDRESS,
+            airsyncbase::BODY,
+        ];
+        let change = Contact {
+            first_name: Some("Janet".into()),
+            last_name: Some("Doe".into()),
+            email1_address: Some("janet@contoso.com".into()),
+            ..Contact::default()
+        };
+        apply_ghosted(&mut card, &change, &supported);
+        let got = from_vcard(&card);
+        let mut want = full();
+        want.first_name = Some("Janet".into());
+        want.email1_address = Some("janet@contoso.com".into());
+        want.email2_address = None;
+        want.body = None;
+        assert_eq!(got, want);
     }
 
     #[test]
