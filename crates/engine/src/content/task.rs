@@ -14,6 +14,8 @@
 //! | Categories | CATEGORIES |
 //! | Recurrence | RRULE (content::recurrence), its Start in X-EAS-RECURRENCE-START when it is not the task's start, Regenerate and DeadOccur in X-EAS-REGENERATE and X-EAS-DEAD-OCCUR |
 //! | OrdinalDate, SubOrdinalDate | X-EAS-ORDINAL-DATE, X-EAS-SUB-ORDINAL-DATE |
+//! | Recurrence's CalendarType, IsLeapMonth | X-EAS-CALENDAR-TYPE, X-EAS-IS-LEAP-MONTH |
+//! | a pattern RRULE can't hold (lunar) | X-EAS-RECURRENCE: "Type=6;Interval=1;..." with the EAS element names |
 
 use crate::content::recurrence::{from_rrule, to_rrule, Dtstart};
 use crate::content::ChangeMode;
@@ -26,6 +28,7 @@ use calcard::icalendar::{
 };
 use easd_protocol::items::airsyncbase::{Body, BodyType};
 use easd_protocol::items::email::Importance;
+use easd_protocol::items::recurrence::{DaysOfWeek, Recurrence, RecurrenceType};
 use easd_protocol::items::task::{Sensitivity, Task, TaskRecurrence};
 use jiff::civil::DateTime;
 use jiff::{tz, Timestamp};
@@ -46,6 +49,9 @@ const RECURRENCE_START: &str = "X-EAS-RECURRENCE-START";
 const REGENERATE: &str = "X-EAS-REGENERATE";
 const DEAD_OCCUR: &str = "X-EAS-DEAD-OCCUR";
 const ORDINAL_DATE: &str = "X-EAS-ORDINAL-DATE";
+const PATTERN: &str = "X-EAS-RECURRENCE";
+const CALENDAR_TYPE: &str = "X-EAS-CALENDAR-TYPE";
+const IS_LEAP_MONTH: &str = "X-EAS-IS-LEAP-MONTH";
 const SUB_ORDINAL_DATE: &str = "X-EAS-SUB-ORDINAL-DATE";
 
 /// The VCALENDAR with one VTODO for a task a client added, with `uid`.
@@ -135,13 +141,22 @@ pub fn to_vtodo(task: &Task, uid: &str) -> ICalendar {
         }
     }
     if let Some(r) = &task.recurrence {
-        if let Some(rule) =
-            recurrence_start(task).and_then(|start| to_rrule(&r.pattern, &start).ok())
-        {
-            todo.entries.push(
+        match recurrence_start(task).and_then(|start| to_rrule(&r.pattern, &start).ok()) {
+            Some(rule) => todo.entries.push(
                 ICalendarEntry::new(ICalendarProperty::Rrule)
                     .with_value(ICalendarValue::RecurrenceRule(Box::new(rule))),
-            );
+            ),
+            // A lunar pattern, or one without any date to start from: kept as EAS has it.
+            None => todo
+                .entries
+                .push(x_entry(PATTERN, &pattern_text(&r.pattern))),
+        }
+        if let Some(c) = r.pattern.calendar_type {
+            todo.entries.push(x_entry(CALENDAR_TYPE, &c.to_string()));
+        }
+        if let Some(l) = r.pattern.is_leap_month {
+            todo.entries
+                .push(x_entry(IS_LEAP_MONTH, if l { "1" } else { "0" }));
         }
         if let Some(start) = r
             .start
@@ -348,20 +363,30 @@ pub fn from_vtodo(ical: &ICalendar) -> Option<Task> {
             .map(eas_datetime);
         break;
     }
-    if let Some(rule) =
-        todo.property(&ICalendarProperty::Rrule)
-            .and_then(|e| match e.values.first() {
-                Some(ICalendarValue::RecurrenceRule(r)) => Some(r),
-                _ => None,
-            })
-    {
-        let start = x(RECURRENCE_START).or_else(|| task.start_date.clone());
-        let dtstart = start
-            .as_deref()
-            .or(task.due_date.as_deref())
-            .and_then(parse_local)
-            .map(day_start);
-        if let Some(pattern) = dtstart.and_then(|s| from_rrule(rule, &s).ok()) {
+    let rule = todo
+        .property(&ICalendarProperty::Rrule)
+        .and_then(|e| match e.values.first() {
+            Some(ICalendarValue::RecurrenceRule(r)) => Some(r),
+            _ => None,
+        });
+    let start = x(RECURRENCE_START).or_else(|| task.start_date.clone());
+    let dtstart = start
+        .as_deref()
+        .or(task.due_date.as_deref())
+        .and_then(parse_local)
+        .map(day_start);
+    let pattern = match (rule, dtstart) {
+        (Some(rule), Some(s)) => from_rrule(rule, &s).ok(),
+        _ => x(PATTERN).and_then(|t| parse_pattern(&t)),
+    };
+    if let Some(mut pattern) = pattern {
+        if let Some(c) = x(CALENDAR_TYPE).and_then(|c| c.parse().ok()) {
+            pattern.calendar_type = Some(c);
+        }
+        if let Some(l) = x(IS_LEAP_MONTH) {
+            pattern.is_leap_month = Some(l == "1");
+        }
+        {
             task.recurrence = Some(TaskRecurrence {
                 pattern,
                 start,
@@ -444,6 +469,52 @@ fn merge(task: &mut Task, change: &Task) {
         ordinal_date,
         sub_ordinal_date
     );
+}
+
+/// A pattern as "Type=6;Interval=1;DayOfWeek=2;...", the EAS element names and values, for
+/// the patterns an RRULE can't hold.
+fn pattern_text(r: &Recurrence) -> String {
+    let mut parts = vec![format!("Type={}", r.recurrence_type.code())];
+    let mut add = |name: &str, value: Option<String>| {
+        if let Some(v) = value {
+            parts.push(format!("{name}={v}"));
+        }
+    };
+    add("Interval", r.interval.map(|v| v.to_string()));
+    add("Until", r.until.clone());
+    add("Occurrences", r.occurrences.map(|v| v.to_string()));
+    add("DayOfWeek", r.day_of_week.map(|v| v.bits().to_string()));
+    add("DayOfMonth", r.day_of_month.map(|v| v.to_string()));
+    add("WeekOfMonth", r.week_of_month.map(|v| v.to_string()));
+    add("MonthOfYear", r.month_of_year.map(|v| v.to_string()));
+    add("FirstDayOfWeek", r.first_day_of_week.map(|v| v.to_string()));
+    parts.join(";")
+}
+
+fn parse_pattern(text: &str) -> Option<Recurrence> {
+    let mut r: Option<Recurrence> = None;
+    for part in text.split(';') {
+        let (name, value) = part.split_once('=')?;
+        if name == "Type" {
+            r = Some(Recurrence::new(RecurrenceType::from_code(
+                value.parse().ok()?,
+            )?));
+            continue;
+        }
+        let r = r.as_mut()?;
+        match name {
+            "Interval" => r.interval = value.parse().ok(),
+            "Until" => r.until = Some(value.to_string()),
+            "Occurrences" => r.occurrences = value.parse().ok(),
+            "DayOfWeek" => r.day_of_week = value.parse().ok().and_then(DaysOfWeek::from_bits),
+            "DayOfMonth" => r.day_of_month = value.parse().ok(),
+            "WeekOfMonth" => r.week_of_month = value.parse().ok(),
+            "MonthOfYear" => r.month_of_year = value.parse().ok(),
+            "FirstDayOfWeek" => r.first_day_of_week = value.parse().ok(),
+            _ => {}
+        }
+    }
+    r
 }
 
 /// FilterType 8, "incomplete tasks" (MS-ASCMD 2.2.3.68.2): whether a task belongs in the
@@ -560,7 +631,6 @@ fn instant_of(d: &PartialDateTime, zone: Option<&tz::TimeZone>) -> Option<Timest
 #[cfg(test)]
 mod tests {
     use super::*;
-    use easd_protocol::items::recurrence::{DaysOfWeek, Recurrence, RecurrenceType};
     use easd_protocol::ProtocolVersion;
 
     fn full() -> Task {
@@ -713,6 +783,33 @@ STATUS:NEEDS-ACTION\r\nCATEGORIES:Home\r\nEND:VTODO\r\nEND:VCALENDAR\r\n";
         assert_eq!(got.due_date, None);
         assert_eq!(got.categories, None);
         assert!(replaced.contains("PERCENT-COMPLETE:40"), "{replaced}");
+    }
+
+    #[test]
+    fn lunar_and_calendar_type_patterns_are_kept() {
+        let mut t = full();
+        let r = t.recurrence.as_mut().unwrap();
+        r.pattern = Recurrence::new(RecurrenceType::Yearly);
+        r.pattern.day_of_month = Some(15);
+        r.pattern.month_of_year = Some(8);
+        r.pattern.interval = Some(1);
+        // Hebrew lunar (MS-ASCAL CalendarType 14): no RRULE without RSCALE.
+        r.pattern.calendar_type = Some(14);
+        r.pattern.is_leap_month = Some(true);
+        let (text, back) = through_store(&t);
+        assert!(!text.contains("RRULE"), "{text}");
+        assert!(
+            text.contains(r"X-EAS-RECURRENCE:Type=5\;Interval=1"),
+            "{text}"
+        );
+        assert_eq!(back.recurrence, t.recurrence);
+
+        // Gregorian with an explicit CalendarType goes to RRULE and keeps the type.
+        let mut g = full();
+        g.recurrence.as_mut().unwrap().pattern.calendar_type = Some(1);
+        let (text, back) = through_store(&g);
+        assert!(text.contains("RRULE:"), "{text}");
+        assert_eq!(back.recurrence.unwrap().pattern.calendar_type, Some(1));
     }
 
     proptest::proptest! {
