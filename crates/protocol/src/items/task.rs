@@ -5,10 +5,10 @@
 //! StartDate and DueDate are the local time written as if UTC; UtcStartDate and
 //! UtcDueDate the instants (MS-ASTASK 2.2.2.27, 2.2.2.31).
 
-use crate::element::{invalid_value, ElementExt};
+use crate::element::ElementExt;
 use crate::error::ParseError;
 use crate::items::airsyncbase::Body;
-use crate::items::email::Importance;
+use crate::items::email::{parse_code, Importance};
 use crate::items::recurrence::{Recurrence, RecurrenceTags};
 use crate::macros::code_enum;
 use crate::version::ProtocolVersion;
@@ -91,14 +91,19 @@ impl Task {
         Ok(Task {
             subject: e.optional_text(tasks::SUBJECT),
             body: e.child(airsyncbase::BODY).map(Body::parse).transpose()?,
-            importance: code(e, tasks::IMPORTANCE, Importance::from_code)?,
+            importance: parse_code(
+                e,
+                tasks::IMPORTANCE,
+                Importance::from_code,
+                "expected importance 0, 1 or 2",
+            )?,
             start_date: e.optional_text(tasks::START_DATE),
             utc_start_date: e.optional_text(tasks::UTC_START_DATE),
             due_date: e.optional_text(tasks::DUE_DATE),
             utc_due_date: e.optional_text(tasks::UTC_DUE_DATE),
             complete: e.optional_bool(tasks::COMPLETE)?,
             date_completed: e.optional_text(tasks::DATE_COMPLETED),
-            sensitivity: code(e, tasks::SENSITIVITY, Sensitivity::from_code)?,
+            sensitivity: e.optional_parse(tasks::SENSITIVITY)?,
             reminder_set: e.optional_bool(tasks::REMINDER_SET)?,
             reminder_time: e.optional_text(tasks::REMINDER_TIME),
             categories: e.child(tasks::CATEGORIES).map(|c| {
@@ -158,19 +163,6 @@ impl Task {
             .push_opt(tasks::ORDINAL_DATE, self.ordinal_date.as_deref())
             .push_opt(tasks::SUB_ORDINAL_DATE, self.sub_ordinal_date.as_deref());
     }
-}
-
-fn code<T>(e: &Element, tag: Tag, from_code: fn(u8) -> Option<T>) -> Result<Option<T>, ParseError> {
-    let Some(child) = e.child(tag) else {
-        return Ok(None);
-    };
-    let text = child.text().unwrap_or_default();
-    text.trim()
-        .parse()
-        .ok()
-        .and_then(from_code)
-        .map(Some)
-        .ok_or_else(|| invalid_value(tag, &text, "not a valid code for this element"))
 }
 
 #[cfg(test)]
