@@ -34,7 +34,7 @@ use calcard::vcard::{
     VCardValue, VCardVersion,
 };
 use easd_protocol::items::airsyncbase::{Body, BodyType};
-use easd_protocol::items::contact::{Contact, TEXT_PROPERTIES};
+use easd_protocol::items::contact::{Contact, MAX_PICTURE_LEN, TEXT_PROPERTIES};
 use easd_wbxml::tags::{airsyncbase, contacts, contacts2};
 use easd_wbxml::Tag;
 
@@ -413,7 +413,9 @@ fn get_field(card: &VCard, field: Field) -> Option<String> {
             .iter()
             .find(|e| e.name == VCardProperty::Photo)
             .and_then(|e| e.values.iter().find_map(VCardValue::as_binary))
-            .map(|d| base64::engine::general_purpose::STANDARD.encode(&d.data)),
+            .map(|d| base64::engine::general_purpose::STANDARD.encode(&d.data))
+            // A bigger photo (an import) is not sent: MS-ASCNTC 2.2.2.58 caps Picture.
+            .filter(|p| p.len() <= MAX_PICTURE_LEN),
     }
 }
 

@@ -517,7 +517,7 @@ fn parse_pattern(text: &str) -> Option<Recurrence> {
     r
 }
 
-/// FilterType 8, "incomplete tasks" (MS-ASCMD 2.2.3.68.2): whether a task belongs in the
+/// FilterType 8, "incomplete tasks" (MS-ASCMD FilterType): whether a task belongs in the
 /// window. A task without Complete counts as incomplete.
 pub fn is_incomplete(task: &Task) -> bool {
     task.complete != Some(true)
@@ -550,7 +550,7 @@ fn parse_instant(text: &str) -> Option<Timestamp> {
     text.trim().parse().ok()
 }
 
-/// StartDate and DueDate: a local time written as UTC (MS-ASTASK 2.2.2.27).
+/// StartDate and DueDate: a local time written as UTC (MS-ASTASK StartDate).
 fn parse_local(text: &str) -> Option<DateTime> {
     parse_instant(text).map(|t| tz::TimeZone::UTC.to_datetime(t))
 }

@@ -17,20 +17,20 @@ use easd_wbxml::tags::{airsync, airsyncbase, contacts, contacts2};
 use easd_wbxml::{Element, Tag};
 
 /// Declares [`Contact`] with its single-valued string properties, each with its tag, in
-/// the order MS-ASCNTC 2.2.2 lists them, so that parsing and writing walk one table.
+/// the order MS-ASCNTC lists them, so that parsing and writing walk one table.
 macro_rules! contact {
     ($( $(#[$m:meta])* $field:ident = $tag:expr, )*) => {
-        /// A contact (MS-ASCNTC 2.2.2). See the module documentation for `None`.
+        /// A contact (MS-ASCNTC). See the module documentation for `None`.
         #[derive(Debug, Clone, Default, PartialEq, Eq)]
         pub struct Contact {
             $( $(#[$m])* pub $field: Option<String>, )*
-            /// airsyncbase:Body (MS-ASCNTC 2.2.2.9): the notes.
+            /// airsyncbase:Body (MS-ASCNTC Body): the notes.
             pub body: Option<Body>,
-            /// Categories/Category (2.2.2.11, 2.2.2.12).
+            /// Categories/Category.
             pub categories: Option<Vec<String>>,
-            /// Children/Child (2.2.2.14, 2.2.2.13).
+            /// Children/Child.
             pub children: Option<Vec<String>>,
-            /// WeightedRank (2.2.2.61, 14.0+): only in recipient information cache items;
+            /// WeightedRank (MS-ASCNTC 2.2.2.64, 14.0+): only in recipient information cache items;
             /// the server computes it, a client never sets it.
             pub weighted_rank: Option<i32>,
         }
@@ -61,11 +61,11 @@ macro_rules! contact {
 }
 
 contact! {
-    /// Anniversary (2.2.2.3), dateTime.
+    /// Anniversary, dateTime.
     anniversary = contacts::ANNIVERSARY,
     assistant_name = contacts::ASSISTANT_NAME,
     assistant_phone_number = contacts::ASSISTANT_PHONE_NUMBER,
-    /// Birthday (2.2.2.7), dateTime.
+    /// Birthday, dateTime.
     birthday = contacts::BIRTHDAY,
     business2_phone_number = contacts::BUSINESS2PHONE_NUMBER,
     business_address_city = contacts::BUSINESS_ADDRESS_CITY,
@@ -105,15 +105,15 @@ contact! {
     radio_phone_number = contacts::RADIO_PHONE_NUMBER,
     spouse = contacts::SPOUSE,
     suffix = contacts::SUFFIX,
-    /// Title (2.2.2.58): the courtesy title ("Dr."), not the job title.
+    /// Title: the courtesy title ("Dr."), not the job title.
     title = contacts::TITLE,
     web_page = contacts::WEB_PAGE,
     yomi_company_name = contacts::YOMI_COMPANY_NAME,
     yomi_first_name = contacts::YOMI_FIRST_NAME,
     yomi_last_name = contacts::YOMI_LAST_NAME,
-    /// Picture (2.2.2.51): a base64-encoded image, at most 48 KB on the wire.
+    /// Picture (MS-ASCNTC 2.2.2.58): a base64-encoded image, at most [`MAX_PICTURE_LEN`].
     picture = contacts::PICTURE,
-    /// Alias (2.2.2.2, 14.0+): only in recipient information cache items.
+    /// Alias (MS-ASCNTC 2.2.2.2, 14.0+): only in recipient information cache items.
     alias = contacts::ALIAS,
     customer_id = contacts2::CUSTOMER_ID,
     government_id = contacts2::GOVERNMENT_ID,
@@ -124,11 +124,15 @@ contact! {
     company_main_phone = contacts2::COMPANY_MAIN_PHONE,
     account_name = contacts2::ACCOUNT_NAME,
     nick_name = contacts2::NICK_NAME,
-    /// MMS (2.2.2.48): the contact's MMS address.
+    /// MMS (MS-ASCNTC 2.2.2.48): the contact's MMS address.
     mms = contacts2::MMS,
 }
 
-/// Properties a server sends only from 14.0 on (MS-ASCNTC 2.2.2.2 Alias, 2.2.2.61
+/// The longest Picture, in base64 characters: "MUST be limited to 48 KB of binary content
+/// that is encoded with base64 encoding" (MS-ASCNTC 2.2.2.58); over it, Sync Status 6.
+pub const MAX_PICTURE_LEN: usize = 48 * 1024;
+
+/// Properties a server sends only from 14.0 on (MS-ASCNTC 2.2.2.2 Alias, 2.2.2.64
 /// WeightedRank: "Protocol Versions" tables).
 const FROM_14_0: &[Tag] = &[contacts::ALIAS, contacts::WEIGHTED_RANK];
 
@@ -142,6 +146,9 @@ impl Contact {
             if let Some(slot) = c.text_mut(child.tag) {
                 *slot = Some(child.text().unwrap_or_default());
             }
+        }
+        if let Some(p) = c.picture.as_deref().filter(|p| p.len() > MAX_PICTURE_LEN) {
+            return Err(invalid_value(contacts::PICTURE, p, "over 48 KB"));
         }
         c.body = e.child(airsyncbase::BODY).map(Body::parse).transpose()?;
         c.categories = e
@@ -292,7 +299,7 @@ mod tests {
                 "{v:?}"
             );
         }
-        // 12.1 has no Alias or WeightedRank (MS-ASCNTC 2.2.2.2, 2.2.2.61).
+        // 12.1 has no Alias or WeightedRank (MS-ASCNTC 2.2.2.2, 2.2.2.64).
         let e = c.to_application_data(ProtocolVersion::V12_1);
         assert!(e.child(contacts::ALIAS).is_none());
         assert!(e.child(contacts::WEIGHTED_RANK).is_none());
@@ -311,6 +318,16 @@ mod tests {
         assert_eq!(c.children, None);
         assert_eq!(c.first_name.as_deref(), Some("Ann"));
         assert_eq!(c.last_name, None);
+    }
+
+    #[test]
+    fn a_picture_over_48_kb_is_an_error() {
+        let at_limit = "A".repeat(MAX_PICTURE_LEN);
+        let e = Element::new(airsync::APPLICATION_DATA).with_text(contacts::PICTURE, at_limit);
+        assert!(Contact::parse(&e).is_ok());
+        let over = "A".repeat(MAX_PICTURE_LEN + 4);
+        let e = Element::new(airsync::APPLICATION_DATA).with_text(contacts::PICTURE, over);
+        assert!(Contact::parse(&e).is_err());
     }
 
     #[test]

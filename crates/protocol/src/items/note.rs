@@ -8,17 +8,17 @@ use crate::version::ProtocolVersion;
 use easd_wbxml::tags::{airsync, airsyncbase, notes};
 use easd_wbxml::{Element, Tag};
 
-/// A note (MS-ASNOTE 2.2.2). Categories is `Some(vec![])` when the element was present
+/// A note (MS-ASNOTE). Categories is `Some(vec![])` when the element was present
 /// and empty.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Note {
     pub subject: Option<String>,
-    /// airsyncbase:Body (2.2.2.1).
+    /// airsyncbase:Body.
     pub body: Option<Body>,
-    /// MessageClass (2.2.2.5): "IPM.StickyNote" or a class derived from it.
+    /// MessageClass: "IPM.StickyNote" or a class derived from it.
     pub message_class: Option<String>,
     pub categories: Option<Vec<String>>,
-    /// LastModifiedDate (2.2.2.4), dateTime; the server sets it.
+    /// LastModifiedDate, dateTime; the server sets it.
     pub last_modified_date: Option<String>,
 }
 
@@ -37,7 +37,7 @@ impl Note {
         })
     }
 
-    /// The note as Sync ApplicationData. The class is 14.0+ (MS-ASNOTE 1.7): the server
+    /// The note as Sync ApplicationData. The class is 14.0+ (MS-ASNOTE): the server
     /// doesn't sync a Notes folder to older clients, so `version` changes nothing today.
     pub fn to_application_data(&self, version: ProtocolVersion) -> Element {
         self.to_element_with_tag(airsync::APPLICATION_DATA, version)

@@ -3,7 +3,7 @@
 //! element was present and empty.
 //!
 //! StartDate and DueDate are the local time written as if UTC; UtcStartDate and
-//! UtcDueDate the instants (MS-ASTASK 2.2.2.27, 2.2.2.31).
+//! UtcDueDate the instants (MS-ASTASK StartDate, DueDate, 2.2.2.32 UtcStartDate).
 
 use crate::element::ElementExt;
 use crate::error::ParseError;
@@ -16,7 +16,7 @@ use easd_wbxml::tags::{airsync, airsyncbase, tasks};
 use easd_wbxml::{Element, Tag};
 
 code_enum! {
-    /// Sensitivity (MS-ASTASK 2.2.2.25; the same codes as MS-ASCAL Sensitivity).
+    /// Sensitivity (MS-ASTASK Sensitivity; the same codes as MS-ASCAL Sensitivity).
     Sensitivity: u8 {
         Normal = 0,
         Personal = 1,
@@ -25,17 +25,17 @@ code_enum! {
     }
 }
 
-/// A task's recurrence (MS-ASTASK 2.2.2.18): the pattern of MS-ASCAL plus the task's own
+/// A task's recurrence (MS-ASTASK Recurrence): the pattern of MS-ASCAL plus the task's own
 /// Start, Regenerate and DeadOccur.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskRecurrence {
     pub pattern: Recurrence,
-    /// Start (2.2.2.24): the start of the series, dateTime.
+    /// Start: the start of the series, dateTime.
     pub start: Option<String>,
-    /// Regenerate (2.2.2.19): the next occurrence is due `interval` after the last one was
+    /// Regenerate: the next occurrence is due `interval` after the last one was
     /// completed, not on the pattern's dates.
     pub regenerate: Option<bool>,
-    /// DeadOccur (2.2.2.7): this is the last occurrence; completing it ends the series.
+    /// DeadOccur: this is the last occurrence; completing it ends the series.
     pub dead_occur: Option<bool>,
 }
 
@@ -58,27 +58,27 @@ impl TaskRecurrence {
     }
 }
 
-/// A task (MS-ASTASK 2.2.2).
+/// A task (MS-ASTASK).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Task {
     pub subject: Option<String>,
-    /// airsyncbase:Body (2.2.2.1).
+    /// airsyncbase:Body.
     pub body: Option<Body>,
     pub importance: Option<Importance>,
     pub start_date: Option<String>,
     pub utc_start_date: Option<String>,
     pub due_date: Option<String>,
     pub utc_due_date: Option<String>,
-    /// Complete (2.2.2.5).
+    /// Complete.
     pub complete: Option<bool>,
-    /// DateCompleted (2.2.2.6): required when Complete is 1.
+    /// DateCompleted: required when Complete is 1.
     pub date_completed: Option<String>,
     pub sensitivity: Option<Sensitivity>,
     pub reminder_set: Option<bool>,
     pub reminder_time: Option<String>,
     pub categories: Option<Vec<String>>,
     pub recurrence: Option<TaskRecurrence>,
-    /// OrdinalDate (2.2.2.14), dateTime, and SubOrdinalDate (2.2.2.29): the order of
+    /// OrdinalDate (dateTime) and SubOrdinalDate: the order of
     /// flagged items as Outlook sorts them.
     pub ordinal_date: Option<String>,
     pub sub_ordinal_date: Option<String>,
@@ -214,7 +214,7 @@ mod tests {
         ] {
             let mut want = t.clone();
             if v < ProtocolVersion::V14_1 {
-                // FirstDayOfWeek is 14.1+ (MS-ASTASK 2.2.2.10).
+                // FirstDayOfWeek is 14.1+ (MS-ASTASK FirstDayOfWeek).
                 want.recurrence.as_mut().unwrap().pattern.first_day_of_week = None;
             }
             assert_eq!(
