@@ -311,6 +311,7 @@ pub fn from_vtodo(ical: &ICalendar) -> Option<Task> {
                 .iter()
                 .filter_map(|v| v.as_text().map(str::to_string))
         })
+        .filter(|c| !c.is_empty())
         .collect();
     task.categories = (!categories.is_empty()).then_some(categories);
     for (property, x_name, local, utc) in [
@@ -813,6 +814,32 @@ STATUS:NEEDS-ACTION\r\nCATEGORIES:Home\r\nEND:VTODO\r\nEND:VCALENDAR\r\n";
     }
 
     proptest::proptest! {
+        #[test]
+        fn any_texts_and_dates_survive_the_store(
+            subject in "[a-zA-Zé0-9;,:\\\\\n \"<>@.-]{1,20}",
+            body in "[a-zA-Zé0-9;,:\\\\\n \"<>@.-]{1,40}",
+            // CATEGORIES is a list: calcard trims the spaces around each value (also after
+            // an escaped ";"), so values here have none there.
+            category in "[a-zA-Zé0-9:.-]([a-zA-Zé0-9: .-]{0,8}[a-zA-Zé0-9:.-])?",
+            due in 0i64..4_000_000_000,
+            offset_hours in -12i64..14,
+        ) {
+            let utc = Timestamp::from_second(due).unwrap();
+            let local = utc.checked_add(jiff::SignedDuration::from_hours(offset_hours)).unwrap();
+            let t = Task {
+                subject: Some(subject),
+                body: Some(Body::new(BodyType::Plain, body)),
+                categories: Some(vec![category]),
+                due_date: Some(eas_datetime(local)),
+                utc_due_date: Some(eas_datetime(utc)),
+                complete: Some(false),
+                reminder_set: Some(false),
+                ..Task::default()
+            };
+            let (_, back) = through_store(&t);
+            proptest::prop_assert_eq!(back, t);
+        }
+
         #[test]
         fn any_vtodo_converts_or_fails_cleanly(
             lines in proptest::collection::vec("[A-Z;=:,.a-z0-9 -]{0,24}", 0..10)
