@@ -576,7 +576,7 @@ fn parse_categories(e: &Element) -> Vec<String> {
 }
 
 /// An optional child whose text is a small code, mapped by `from_code`.
-fn parse_code<T>(
+pub(crate) fn parse_code<T>(
     parent: &Element,
     tag: Tag,
     from_code: fn(u8) -> Option<T>,

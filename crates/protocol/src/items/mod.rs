@@ -2,5 +2,8 @@
 
 pub mod airsyncbase;
 pub mod calendar;
+pub mod contact;
 pub mod email;
+pub mod note;
 pub mod recurrence;
+pub mod task;
