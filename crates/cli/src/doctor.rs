@@ -362,6 +362,38 @@ pub fn check_quarantine(devices: &[(String, Partnership)], now: i64) -> Vec<Find
     out
 }
 
+/// Below this, a policy refresh interval (MS-ASPROV: the device provisions again when it
+/// runs out) keeps phones busy re-provisioning, and some show "Access Denied" or ask the user
+/// to accept the policy again each time.
+const SHORTEST_SANE_REFRESH: u64 = 3600;
+
+/// Policies whose refresh interval would keep devices re-provisioning.
+pub fn check_policies(policies: &[easd_engine::policy::PolicyView]) -> Vec<Finding> {
+    policies
+        .iter()
+        .filter_map(|p| {
+            let seconds = p.refresh_interval?;
+            (seconds < SHORTEST_SANE_REFRESH).then(|| {
+                finding(
+                    "policy-refresh",
+                    "warning",
+                    format!(
+                        "policy {} makes its devices re-provision every {seconds} s \
+                         (DevicePolicyRefreshInterval); phones in the middle of it answer \
+                         Access Denied, and a Ping loses its push each time",
+                        p.name
+                    ),
+                    format!(
+                        "`easd policy set {} DevicePolicyRefreshInterval=unlimited` (a policy \
+                         change already makes devices re-provision), or at least {} s",
+                        p.name, SHORTEST_SANE_REFRESH
+                    ),
+                )
+            })
+        })
+        .collect()
+}
+
 fn check_store(data: &Path, now: i64) -> Vec<Finding> {
     use easd_store::Store;
     let Some(store) = existing_store(data) else {
@@ -382,7 +414,11 @@ fn check_store(data: &Path, now: i64) -> Vec<Finding> {
             (email, p)
         })
         .collect();
-    check_quarantine(&devices, now)
+    let mut out = check_quarantine(&devices, now);
+    if let Ok(policies) = easd_engine::policy::list(&store) {
+        out.extend(check_policies(&policies));
+    }
+    out
 }
 
 /// The data dir's store, when there is one (doctor may run beside a remote server).
@@ -893,6 +929,34 @@ mod tests {
         assert!(f[0].message.contains("WAITING1") && f[0].message.contains("25 h"));
         assert!(f[0].message.contains("rule 2"));
         assert!(f[0].fix.contains("easd device allow WAITING1"));
+    }
+
+    #[test]
+    fn a_short_policy_refresh_interval_is_flagged() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = easd_store::SqliteStore::open_data_dir(dir.path()).unwrap();
+        let set = |name: &str, value: &str| {
+            easd_engine::policy::set(
+                &store,
+                name,
+                &[(
+                    easd_engine::policy::REFRESH_INTERVAL.to_owned(),
+                    value.to_owned(),
+                )],
+            )
+            .unwrap();
+        };
+        set("daily", "86400");
+        set("hasty", "600");
+        let policies = easd_engine::policy::list(&store).unwrap();
+        let f = check_policies(&policies);
+        assert_eq!(ids(&f), ["policy-refresh"]);
+        assert!(f[0].message.contains("hasty") && f[0].message.contains("600 s"));
+        assert!(f[0]
+            .fix
+            .contains("easd policy set hasty DevicePolicyRefreshInterval=unlimited"));
+        set("hasty", "unlimited");
+        assert!(check_policies(&easd_engine::policy::list(&store).unwrap()).is_empty());
     }
 
     #[test]
