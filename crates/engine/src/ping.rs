@@ -41,6 +41,11 @@ impl Engine {
         let account = partnership.account.0;
         let ids: Vec<i64> = request.folders.iter().map(|f| f.id.0).collect();
         let mut watch = self.hub.watch(account, partnership.id.0, ids);
+        // An admin's block or wipe between the request's access check and the watch above
+        // found nothing to end: the store says so now (invariant 6 for access decisions).
+        if self.access_changed(partnership).await? {
+            return Ok(WaitOutcome::Ended);
+        }
         if request.watch_hierarchy && !self.hierarchy_is_current(partnership).await? {
             return Ok(WaitOutcome::HierarchyChanged);
         }
@@ -81,6 +86,19 @@ impl Engine {
                 Wake::Superseded | Wake::Shutdown => return Ok(WaitOutcome::Ended),
             }
         }
+    }
+
+    /// True when the device's access state or wipe state in the store is no longer what
+    /// the request started with.
+    async fn access_changed(&self, partnership: &Partnership) -> Result<bool, EngineError> {
+        let account = partnership.account;
+        let device_id = partnership.device_id.clone();
+        let now = self
+            .blocking(move |store| Ok(store.partnership(account, &device_id)?))
+            .await?;
+        Ok(now.is_none_or(|p| {
+            p.access_state != partnership.access_state || p.wipe_state != partnership.wipe_state
+        }))
     }
 
     async fn changed_folders(
