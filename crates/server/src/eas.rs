@@ -66,7 +66,7 @@ pub async fn post(
         &app,
         conn.map(|c| c.0),
         query,
-        &headers,
+        headers,
         body,
         &mut record,
     ));
@@ -83,7 +83,7 @@ async fn handle(
     app: &Arc<App>,
     conn: Option<ConnInfo>,
     query: Option<String>,
-    headers: &HeaderMap,
+    headers: HeaderMap,
     body: Body,
     record: &mut AccessRecord,
 ) -> Response {
@@ -102,7 +102,7 @@ async fn handle(
     record.device_type = Some(query.device_type.clone());
     record.user = query.user.clone();
 
-    let version = match protocol_version(&query, headers) {
+    let version = match protocol_version(&query, &headers) {
         Ok(v) => v,
         Err(response) => return response,
     };
@@ -124,7 +124,7 @@ async fn handle(
         Err(response) => return response,
     };
 
-    let policy_key = policy_key(&query, headers);
+    let policy_key = policy_key(&query, &headers);
     let request = EasRequest {
         app: app.clone(),
         account,
@@ -155,10 +155,12 @@ async fn handle(
         &request.account.email,
         &request.query.device_id,
         request.query.command.name(),
-        headers,
+        &headers,
         &body,
     )
     .await;
+    // A parked Ping would otherwise hold the request's header fields until it answers.
+    drop(headers);
     // Boxed in a statement of its own: a parked Ping lives in this future, and inline (or as
     // a temporary of the awaiting statement) the command's future is stored twice over.
     let dispatch = Box::pin(commands::dispatch(request, body, record));
