@@ -85,18 +85,11 @@ pub async fn serve(
             Some(acceptor) => {
                 tokio::spawn(async move {
                     let _guard = guard;
-                    // A handshake that stalls must not hold a slot forever.
-                    let handshake =
-                        tokio::time::timeout(Duration::from_secs(30), acceptor.accept(stream))
-                            .await;
-                    match handshake {
-                        Ok(Ok(tls_stream)) => {
-                            let info = ConnInfo { peer, tls: true };
-                            serve_connection(tls_stream, info, router, limits, shutdown).await
-                        }
-                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
-                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
-                    }
+                    let Some(tls_stream) = handshake(&acceptor, stream, peer).await else {
+                        return;
+                    };
+                    let info = ConnInfo { peer, tls: true };
+                    serve_connection(tls_stream, info, router, limits, shutdown).await
                 });
             }
             None => {
@@ -106,6 +99,27 @@ pub async fn serve(
                     serve_connection(stream, info, router, limits, shutdown).await
                 });
             }
+        }
+    }
+}
+
+/// The TLS handshake, bounded in time: one that stalls must not hold a slot forever.
+/// (A function of its own, so its state does not stay in the connection's task.)
+async fn handshake(
+    acceptor: &TlsAcceptor,
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+) -> Option<tokio_rustls::server::TlsStream<tokio::net::TcpStream>> {
+    let accepting = Box::pin(acceptor.accept(stream));
+    match tokio::time::timeout(Duration::from_secs(30), accepting).await {
+        Ok(Ok(tls_stream)) => Some(tls_stream),
+        Ok(Err(e)) => {
+            tracing::debug!(%peer, error = %e, "TLS handshake failed");
+            None
+        }
+        Err(_) => {
+            tracing::debug!(%peer, "TLS handshake timed out");
+            None
         }
     }
 }

@@ -127,15 +127,85 @@ pub fn implemented_commands_header() -> String {
         .join(",")
 }
 
-/// Looks up the partnership, checks the policy key, decodes the body and runs the command.
-pub async fn dispatch(
+/// Runs one EAS command: the shared checks, then the command.
+///
+/// Not an `async fn` (whose future holds its arguments twice, rust-lang/rust#62958): the
+/// checks are boxed before the command's future captures them, so while the command runs
+/// (a parked Ping: up to an hour) this future holds the `Ctx` once and nothing else of the
+/// checks.
+pub fn dispatch<'a>(
+    request: EasRequest,
+    body: Bytes,
+    record: &'a mut AccessRecord,
+) -> impl Future<Output = CommandResponse> + Send + 'a {
+    let command = request.query.command;
+    let checking = Box::pin(check(request, body, record));
+    async move {
+        let (ctx, root, record) = match checking.await {
+            Ok(checked) => checked,
+            Err(response) => return response,
+        };
+        run(command, &ctx, root, record).await
+    }
+}
+
+async fn run(
+    command: Command,
+    ctx: &Ctx,
+    root: Option<Element>,
+    record: &mut AccessRecord,
+) -> CommandResponse {
+    // Each command's future is boxed on its own, in a statement of its own (a temporary would
+    // stay in this future's state across the await): otherwise every request, a parked Ping
+    // too, would hold room for the biggest command's future (measured by `easd bench ping`).
+    let running: CommandFuture<'_> = match command {
+        Command::FolderSync => Box::pin(folder_sync::handle(ctx, root, record)),
+        Command::Provision => Box::pin(provision::handle(ctx, root, record)),
+        Command::FolderCreate => Box::pin(folder_create::handle(ctx, root, record)),
+        Command::FolderUpdate => Box::pin(folder_update::handle(ctx, root, record)),
+        Command::FolderDelete => Box::pin(folder_delete::handle(ctx, root, record)),
+        Command::Settings => Box::pin(settings::handle(ctx, root, record)),
+        Command::ResolveRecipients => Box::pin(resolve_recipients::handle(ctx, root, record)),
+        Command::ValidateCert => Box::pin(validate_cert::handle(ctx, root, record)),
+        Command::Sync => Box::pin(sync::handle(ctx, root, record)),
+        Command::Ping => Box::pin(ping::handle(ctx, root, record)),
+        Command::SendMail => Box::pin(send_mail::handle(ctx, root, record)),
+        Command::SmartReply => Box::pin(smart_reply::handle(ctx, root, record)),
+        Command::SmartForward => Box::pin(smart_forward::handle(ctx, root, record)),
+        Command::Search => Box::pin(search::handle(ctx, root, record)),
+        Command::Find => Box::pin(find::handle(ctx, root, record)),
+        Command::MoveItems => Box::pin(move_items::handle(ctx, root, record)),
+        Command::GetItemEstimate => Box::pin(get_item_estimate::handle(ctx, root, record)),
+        Command::ItemOperations => Box::pin(item_operations::handle(ctx, root, record)),
+        _ => Box::pin(async { Ok(CommandResponse::bad_request("not implemented")) }),
+    };
+    let result = running.await;
+    match result {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(command = command.name(), error = %e, "command failed");
+            CommandResponse::Status(StatusCode::INTERNAL_SERVER_ERROR, "server error".into())
+        }
+    }
+}
+
+/// What the checks hand the command: its context, the decoded body, and the access-log
+/// record (lent to the checks, which fill it in too).
+type Checked<'a> = (Ctx, Option<Element>, &'a mut AccessRecord);
+
+/// The checks every command shares: the body decoded, the partnership looked up, device
+/// access, the policy key. Err is the answer that ends the request there.
+async fn check(
     request: EasRequest,
     body: Bytes,
     record: &mut AccessRecord,
-) -> CommandResponse {
+) -> Result<Checked<'_>, CommandResponse> {
     let command = request.query.command;
     if !IMPLEMENTED.contains(&command) {
-        return CommandResponse::bad_request(format!("{} is not implemented", command.name()));
+        return Err(CommandResponse::bad_request(format!(
+            "{} is not implemented",
+            command.name()
+        )));
     }
     // Malformed input is refused before anything is looked up or written (MS-ASHTTP 3.2.5.2).
     // 12.1 SendMail, SmartReply and SmartForward send the message itself (message/rfc822).
@@ -152,7 +222,11 @@ pub async fn dispatch(
     } else {
         match easd_wbxml::decode(&body) {
             Ok(root) => Some(root),
-            Err(e) => return CommandResponse::bad_request(format!("malformed WBXML: {e}")),
+            Err(e) => {
+                return Err(CommandResponse::bad_request(format!(
+                    "malformed WBXML: {e}"
+                )))
+            }
         }
     };
     let engine = request.app.engine.clone();
@@ -170,10 +244,10 @@ pub async fn dispatch(
         Ok(p) => p,
         Err(e) => {
             tracing::error!(error = %e, "partnership lookup failed");
-            return CommandResponse::Status(
+            return Err(CommandResponse::Status(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "temporarily unavailable".into(),
-            );
+            ));
         }
     };
     // Device access and remote wipe (invariant 8; MS-ASPROV 3.2.5.1.2.2), before the policy key.
@@ -181,16 +255,16 @@ pub async fn dispatch(
         Ok(p) => p,
         Err(e) => {
             tracing::error!(error = %e, "device access evaluation failed");
-            return CommandResponse::Status(
+            return Err(CommandResponse::Status(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "temporarily unavailable".into(),
-            );
+            ));
         }
     };
     if let Some(refusal) =
         access::gate(command, &request, &partnership, root.as_ref(), record).await
     {
-        return refusal;
+        return Err(refusal);
     }
     if command != Command::Provision {
         let verdict = easd_engine::devices::check_policy_key(&partnership, request.policy_key);
@@ -198,14 +272,14 @@ pub async fn dispatch(
             record.eas_status = Some(status.code());
             // MS-ASPROV 3.2.5.1.2: HTTP 449 below 14.0; the command's Status from 14.0.
             if request.version < ProtocolVersion::V14_0 {
-                return CommandResponse::Status(
+                return Err(CommandResponse::Status(
                     StatusCode::from_u16(449).unwrap_or(StatusCode::FORBIDDEN),
                     "Retry after sending a Provision command".into(),
-                );
+                ));
             }
             let mut root = Element::new(command_root(command));
             root.push_text(status_tag(command), status.code().to_string());
-            return CommandResponse::Wbxml(root);
+            return Err(CommandResponse::Wbxml(root));
         }
     }
     let raw_body = if raw_mime { body } else { Bytes::new() };
@@ -214,38 +288,7 @@ pub async fn dispatch(
         partnership,
         raw_body,
     };
-    // Each command's future is boxed on its own, in a statement of its own (a temporary would
-    // stay in this future's state across the await): otherwise every request, a parked Ping
-    // too, would hold room for the biggest command's future (measured by `easd bench ping`).
-    let run: CommandFuture<'_> = match command {
-        Command::FolderSync => Box::pin(folder_sync::handle(&ctx, root, record)),
-        Command::Provision => Box::pin(provision::handle(&ctx, root, record)),
-        Command::FolderCreate => Box::pin(folder_create::handle(&ctx, root, record)),
-        Command::FolderUpdate => Box::pin(folder_update::handle(&ctx, root, record)),
-        Command::FolderDelete => Box::pin(folder_delete::handle(&ctx, root, record)),
-        Command::Settings => Box::pin(settings::handle(&ctx, root, record)),
-        Command::ResolveRecipients => Box::pin(resolve_recipients::handle(&ctx, root, record)),
-        Command::ValidateCert => Box::pin(validate_cert::handle(&ctx, root, record)),
-        Command::Sync => Box::pin(sync::handle(&ctx, root, record)),
-        Command::Ping => Box::pin(ping::handle(&ctx, root, record)),
-        Command::SendMail => Box::pin(send_mail::handle(&ctx, root, record)),
-        Command::SmartReply => Box::pin(smart_reply::handle(&ctx, root, record)),
-        Command::SmartForward => Box::pin(smart_forward::handle(&ctx, root, record)),
-        Command::Search => Box::pin(search::handle(&ctx, root, record)),
-        Command::Find => Box::pin(find::handle(&ctx, root, record)),
-        Command::MoveItems => Box::pin(move_items::handle(&ctx, root, record)),
-        Command::GetItemEstimate => Box::pin(get_item_estimate::handle(&ctx, root, record)),
-        Command::ItemOperations => Box::pin(item_operations::handle(&ctx, root, record)),
-        _ => Box::pin(async { Ok(CommandResponse::bad_request("not implemented")) }),
-    };
-    let result = run.await;
-    match result {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::error!(command = command.name(), error = %e, "command failed");
-            CommandResponse::Status(StatusCode::INTERNAL_SERVER_ERROR, "server error".into())
-        }
-    }
+    Ok((ctx, root, record))
 }
 
 fn command_root(command: Command) -> easd_wbxml::Tag {
