@@ -229,6 +229,7 @@ fn wants_keep_alive(version: Version, headers: &HeaderMap) -> bool {
 ///
 /// Not an `async fn`: an async fn's future holds its arguments twice (rust-lang/rust#62958),
 /// and with TLS `io` is 1.2 KB; an `async move` block holds what it captures once.
+#[allow(clippy::manual_async_fn)] // on purpose: see above
 pub fn serve_connection<S>(
     mut io: S,
     info: ConnInfo,
@@ -283,6 +284,7 @@ where
 
 /// Runs the handler; None when the client hung up first (the handler, a parked Ping, ends
 /// with it). Not an `async fn`, for the reason given at `serve_connection`.
+#[allow(clippy::manual_async_fn)] // on purpose: see above
 fn respond<'a, S, F>(
     mut handling: F,
     io: &'a mut S,
@@ -858,6 +860,30 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(framing(&old).unwrap_err().status, StatusCode::BAD_REQUEST);
+    }
+
+    proptest::proptest! {
+        /// The fuzz target's properties (crates/server/fuzz), on every `cargo test`.
+        #[test]
+        fn any_bytes_get_an_answer_never_a_panic(
+            data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600),
+            prefix in proptest::prop_oneof![
+                proptest::prelude::Just(&b""[..]),
+                proptest::prelude::Just(&b"POST /x HTTP/1.1\r\n"[..]),
+            ],
+        ) {
+            let limits = Limits { max_head_bytes: 512, ..Limits::default() };
+            let input = [prefix, &data[..]].concat();
+            match parse_head(&input, &limits) {
+                Ok(Some(head)) => {
+                    proptest::prop_assert!(head.len <= input.len().min(limits.max_head_bytes));
+                    let _ = framing(&head);
+                }
+                Ok(None) => proptest::prop_assert!(input.len() < limits.max_head_bytes),
+                Err(r) => proptest::prop_assert!(r.status.as_u16() >= 400),
+            }
+            let _ = chunk_size(&data);
+        }
     }
 
     #[test]
