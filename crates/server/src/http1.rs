@@ -602,7 +602,7 @@ async fn read_chunked<S: AsyncRead + Unpin>(
 }
 
 /// Answers a refused request and closes.
-async fn refuse<S: AsyncWrite + Unpin>(io: &mut S, r: Reject) {
+async fn refuse<S: AsyncRead + AsyncWrite + Unpin>(io: &mut S, r: Reject) {
     let text = format!(
         "HTTP/1.1 {}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: {}\r\n\
          connection: close\r\ndate: {}\r\n\r\n{}\n",
@@ -613,6 +613,21 @@ async fn refuse<S: AsyncWrite + Unpin>(io: &mut S, r: Reject) {
     );
     let _ = io.write_all(text.as_bytes()).await;
     let _ = io.shutdown().await;
+    // RFC 9112 9.6: close gradually. Closing with the rest of a refused request unread makes
+    // the kernel send a reset, which can destroy the answer before the client reads it; so
+    // read and discard for a moment (bounded in bytes and time).
+    let mut sink = Vec::new();
+    let mut drained = 0;
+    let lingering = async {
+        while drained < 1024 * 1024 {
+            match read_some(io, &mut sink).await {
+                Ok(n) if n > 0 => drained += n,
+                _ => break,
+            }
+            sink.clear();
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(2), lingering).await;
 }
 
 /// Data up to this size is copied next to the head (or chunk size) so one write sends both.
