@@ -107,6 +107,12 @@ impl Capture {
         })
     }
 
+    /// What the log keeps of `response` (made before `finish`: a streamed body can't be
+    /// held across an await).
+    pub(crate) fn summary(&self, response: &CommandResponse) -> ResponseSummary {
+        ResponseSummary::of(response, self.app.config.device_log_max_body)
+    }
+
     /// Stores the entry with the response's `summary`.
     pub(crate) async fn finish(mut self, summary: ResponseSummary) {
         let ResponseSummary { status, xml } = summary;

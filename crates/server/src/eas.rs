@@ -53,25 +53,39 @@ fn unauthorized(message: &str) -> Response {
     response
 }
 
-pub async fn post(
+/// POST: admission (body, query, version, credentials), then the command.
+///
+/// Not an `async fn` (whose future holds its arguments twice, rust-lang/rust#62958):
+/// admission is boxed before the future that waits on the command captures it, so while the
+/// command runs (a parked Ping: up to an hour) none of the request's header fields, body or
+/// admission state is kept.
+pub fn post(
     State(app): State<Arc<App>>,
     conn: Option<Extension<ConnInfo>>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Body,
-) -> Response {
-    let mut record = AccessRecord::default();
-    // Boxed for the same reason as the command below it (axum stores this future in its own).
-    let handling = Box::pin(handle(
-        &app,
-        conn.map(|c| c.0),
-        query,
-        &headers,
-        body,
-        &mut record,
-    ));
-    let response = handling.await;
-    with_record(response, record)
+) -> impl std::future::Future<Output = Response> + Send {
+    let admitting = Box::pin(admit(app, conn.map(|c| c.0), query, headers, body));
+    async move {
+        let (admitted, mut record) = admitting.await;
+        let admitted = match admitted {
+            Ok(admitted) => admitted,
+            Err(response) => return with_record(response, record),
+        };
+        let Admitted {
+            request,
+            body,
+            capture,
+            version,
+        } = admitted;
+        let response = commands::dispatch(request, body, &mut record).await;
+        if let Some(capture) = capture {
+            let summary = capture.summary(&response);
+            capture.finish(summary).await;
+        }
+        with_record(into_http(response, version), record)
+    }
 }
 
 fn with_record(mut response: Response, record: AccessRecord) -> Response {
@@ -79,33 +93,62 @@ fn with_record(mut response: Response, record: AccessRecord) -> Response {
     response
 }
 
-async fn handle(
+/// A request admitted to run its command.
+struct Admitted {
+    request: EasRequest,
+    body: Bytes,
+    capture: Option<crate::device_log::Capture>,
+    version: ProtocolVersion,
+}
+
+/// Reads the body and checks the query, the protocol version and the credentials: the
+/// request to run, or the answer that refuses it; with the access-log record either way.
+async fn admit(
+    app: Arc<App>,
+    conn: Option<ConnInfo>,
+    query: Option<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> (Result<Admitted, Response>, AccessRecord) {
+    let mut record = AccessRecord::default();
+    let admitted = admit_into(&app, conn, query, &headers, body, &mut record).await;
+    (admitted, record)
+}
+
+async fn admit_into(
     app: &Arc<App>,
     conn: Option<ConnInfo>,
     query: Option<String>,
     headers: &HeaderMap,
     body: Body,
     record: &mut AccessRecord,
-) -> Response {
+) -> Result<Admitted, Response> {
     // Read the body first, even for requests refused below: a keep-alive connection whose
     // request body was left unread is closed, and the client's next request on it fails.
     let body = match axum::body::to_bytes(body, app.config.max_request_bytes).await {
         Ok(b) => b,
-        Err(_) => return text_error(StatusCode::PAYLOAD_TOO_LARGE, "request body too large"),
+        Err(_) => {
+            return Err(text_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "request body too large",
+            ))
+        }
     };
     let query = match RequestQuery::parse(query.as_deref().unwrap_or("")) {
         Ok(q) => q,
-        Err(e) => return text_error(StatusCode::BAD_REQUEST, format!("bad request query: {e}")),
+        Err(e) => {
+            return Err(text_error(
+                StatusCode::BAD_REQUEST,
+                format!("bad request query: {e}"),
+            ))
+        }
     };
     record.command = Some(query.command.name());
     record.device_id = Some(query.device_id.clone());
     record.device_type = Some(query.device_type.clone());
     record.user = query.user.clone();
 
-    let version = match protocol_version(&query, headers) {
-        Ok(v) => v,
-        Err(response) => return response,
-    };
+    let version = protocol_version(&query, headers)?;
     record.protocol_version = Some(version.as_str().to_owned());
 
     let Some(credentials) = headers
@@ -113,16 +156,13 @@ async fn handle(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| Credentials::parse(v).ok())
     else {
-        return unauthorized("credentials required");
+        return Err(unauthorized("credentials required"));
     };
     record.user = Some(login_name(&credentials));
     let ip = conn
         .map(|c| c.peer.ip())
         .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
-    let account = match authenticate(app, ip, &credentials).await {
-        Ok(a) => a,
-        Err(response) => return response,
-    };
+    let account = authenticate(app, ip, &credentials).await?;
 
     let policy_key = policy_key(&query, headers);
     let request = EasRequest {
@@ -162,16 +202,12 @@ async fn handle(
     )
     .await;
     request.may_stream = capture.is_none();
-    // Boxed in a statement of its own: a parked Ping lives in this future, and inline (or as
-    // a temporary of the awaiting statement) the command's future is stored twice over.
-    let dispatch = Box::pin(commands::dispatch(request, body, record));
-    let response = dispatch.await;
-    if let Some(capture) = capture {
-        let summary =
-            crate::device_log::ResponseSummary::of(&response, app.config.device_log_max_body);
-        capture.finish(summary).await;
-    }
-    into_http(response, version)
+    Ok(Admitted {
+        request,
+        body,
+        capture,
+        version,
+    })
 }
 
 /// MS-ASHTTP 2.2.1.1.2.6: the version comes from the base64 query or the header.

@@ -11,6 +11,7 @@ mod commands;
 pub mod config;
 pub mod device_log;
 mod eas;
+pub mod http1;
 pub mod listener;
 pub mod lmtp;
 mod routes;
@@ -118,6 +119,10 @@ impl Server {
         let mut tasks = Vec::new();
         let app = App::new(config.clone(), data_dir.clone(), engine.clone(), access_log);
         let router = app::router(app.clone());
+        let limits = Arc::new(http1::Limits {
+            max_body_bytes: config.max_request_bytes,
+            ..http1::Limits::default()
+        });
 
         let bind = |what: &'static str, addr: SocketAddr| async move {
             TcpListener::bind(addr)
@@ -131,6 +136,7 @@ impl Server {
                 listener,
                 router.clone(),
                 None,
+                limits.clone(),
                 connections.clone(),
                 shutdown_rx.clone(),
             )));
@@ -150,6 +156,7 @@ impl Server {
                 listener,
                 router.clone(),
                 Some(acceptor),
+                limits.clone(),
                 connections.clone(),
                 shutdown_rx.clone(),
             )));

@@ -1,15 +1,8 @@
-//! Accept loops: plain HTTP and HTTPS on hyper's HTTP/1.1 connection driver, serving one
-//! axum `Router`, with graceful shutdown.
-//!
-//! We drive hyper directly rather than through `axum::serve` so that TLS and plain share one
-//! path and each parked connection costs as little memory as hyper allows.
+//! Accept loops: plain HTTP and HTTPS, each connection served by `http1` (our HTTP/1.1
+//! loop, which holds no buffer while a request is parked), with graceful shutdown.
 
+use crate::http1::{serve_connection, Limits};
 use axum::Router;
-use bytes::Bytes;
-use http_body_util::BodyExt;
-use hyper::body::Incoming;
-use hyper::header::HeaderValue;
-use hyper_util::rt::{TokioIo, TokioTimer};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -17,7 +10,6 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
-use tower::Service;
 
 /// What handlers may know of the connection, inserted as a request extension.
 #[derive(Debug, Clone, Copy)]
@@ -63,6 +55,7 @@ pub async fn serve(
     listener: TcpListener,
     router: Router,
     tls: Option<TlsAcceptor>,
+    limits: Arc<Limits>,
     connections: Connections,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -84,6 +77,7 @@ pub async fn serve(
         connections.0.fetch_add(1, Ordering::Relaxed);
         let guard = ConnectionGuard(connections.0.clone());
         let router = router.clone();
+        let limits = limits.clone();
         let shutdown = shutdown.clone();
         // One spawn per kind, not one task with a match: a task is as big as its largest
         // state, and a plain connection need not carry room for a TLS handshake and stream.
@@ -91,80 +85,41 @@ pub async fn serve(
             Some(acceptor) => {
                 tokio::spawn(async move {
                     let _guard = guard;
-                    // A handshake that stalls must not hold a slot forever.
-                    let handshake =
-                        tokio::time::timeout(Duration::from_secs(30), acceptor.accept(stream))
-                            .await;
-                    match handshake {
-                        Ok(Ok(tls_stream)) => {
-                            let info = ConnInfo { peer, tls: true };
-                            serve_connection(tls_stream, info, router, shutdown).await
-                        }
-                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
-                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
-                    }
+                    let Some(tls_stream) = handshake(&acceptor, stream, peer).await else {
+                        return;
+                    };
+                    let info = ConnInfo { peer, tls: true };
+                    serve_connection(tls_stream, info, router, limits, shutdown).await
                 });
             }
             None => {
                 tokio::spawn(async move {
                     let _guard = guard;
-                    serve_connection(stream, ConnInfo { peer, tls: false }, router, shutdown).await
+                    let info = ConnInfo { peer, tls: false };
+                    serve_connection(stream, info, router, limits, shutdown).await
                 });
             }
         }
     }
 }
 
-/// Copies the header values and body chunks out of hyper's read buffer. hyper hands them
-/// out as slices of that buffer, so a handler that keeps any of them (a parked Ping keeps
-/// its headers and body until it answers) keeps the whole 8 KiB buffer alive while hyper
-/// allocates another one to watch the connection: copying the few bytes is cheaper.
-fn detach(
-    request: hyper::Request<Incoming>,
-) -> hyper::Request<impl hyper::body::Body<Data = Bytes, Error = hyper::Error>> {
-    let (mut parts, body) = request.into_parts();
-    for value in parts.headers.values_mut() {
-        let copy = HeaderValue::from_maybe_shared(Bytes::copy_from_slice(value.as_bytes()));
-        if let Ok(mut copy) = copy {
-            copy.set_sensitive(value.is_sensitive());
-            *value = copy;
+/// The TLS handshake, bounded in time: one that stalls must not hold a slot forever.
+/// (A function of its own, so its state does not stay in the connection's task.)
+async fn handshake(
+    acceptor: &TlsAcceptor,
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+) -> Option<tokio_rustls::server::TlsStream<tokio::net::TcpStream>> {
+    let accepting = Box::pin(acceptor.accept(stream));
+    match tokio::time::timeout(Duration::from_secs(30), accepting).await {
+        Ok(Ok(tls_stream)) => Some(tls_stream),
+        Ok(Err(e)) => {
+            tracing::debug!(%peer, error = %e, "TLS handshake failed");
+            None
         }
-    }
-    let body = body.map_frame(|frame| frame.map_data(|data| Bytes::copy_from_slice(&data)));
-    hyper::Request::from_parts(parts, body)
-}
-
-async fn serve_connection<S>(
-    stream: S,
-    info: ConnInfo,
-    router: Router,
-    mut shutdown: watch::Receiver<bool>,
-) where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-{
-    let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
-        let mut request = detach(request);
-        request.extensions_mut().insert(info);
-        router.clone().call(request)
-    });
-    let mut builder = hyper::server::conn::http1::Builder::new();
-    builder
-        .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(60))
-        .keep_alive(true)
-        .max_buf_size(64 * 1024);
-    let conn = builder.serve_connection(TokioIo::new(stream), service);
-    tokio::pin!(conn);
-    tokio::select! {
-        result = conn.as_mut() => {
-            if let Err(e) = result {
-                tracing::debug!(peer = %info.peer, error = %e, "connection ended with an error");
-            }
-        }
-        _ = crate::listener::stopped(&mut shutdown) => {
-            // Finish the request in flight (parked Pings are answered by the hub), then close.
-            conn.as_mut().graceful_shutdown();
-            let _ = tokio::time::timeout(Duration::from_secs(10), conn).await;
+        Err(_) => {
+            tracing::debug!(%peer, "TLS handshake timed out");
+            None
         }
     }
 }

@@ -134,15 +134,108 @@ pub fn implemented_commands_header() -> String {
         .join(",")
 }
 
-/// Looks up the partnership, checks the policy key, decodes the body and runs the command.
-pub async fn dispatch(
+/// Runs one EAS command: the shared checks, then the command.
+///
+/// Not an `async fn` (whose future holds its arguments twice, rust-lang/rust#62958): the
+/// checks are boxed before the command's future captures them, so while the command runs
+/// (a parked Ping: up to an hour) this future holds the `Ctx` once and nothing else of the
+/// checks.
+pub fn dispatch<'a>(
+    request: EasRequest,
+    body: Bytes,
+    record: &'a mut AccessRecord,
+) -> impl Future<Output = CommandResponse> + Send + 'a {
+    let command = request.query.command;
+    let engine = request.app.engine.clone();
+    let checking = Box::pin(check(request, body, record));
+    async move {
+        let (response, partnership, record) = match checking.await {
+            Ok((ctx, root, record)) => {
+                let response = run(command, &ctx, root, record).await;
+                (response, Some(ctx.partnership.id), record)
+            }
+            Err(refused) => (refused.response, refused.partnership, refused.record),
+        };
+        // Statistics per device (Get-MobileDeviceStatistics); not for a Ping that simply
+        // ended: parked phones would cost a write each, and Ping keeps its own last time.
+        if let (Some(id), Some(activity)) = (partnership, activity(command, &response, record)) {
+            if let Err(e) = engine.record_activity(id, activity).await {
+                tracing::warn!(partnership = id.0, error = %e, "device statistics not recorded");
+            }
+        }
+        response
+    }
+}
+
+async fn run(
+    command: Command,
+    ctx: &Ctx,
+    root: Option<Element>,
+    record: &mut AccessRecord,
+) -> CommandResponse {
+    // Each command's future is boxed on its own, in a statement of its own (a temporary would
+    // stay in this future's state across the await): otherwise every request, a parked Ping
+    // too, would hold room for the biggest command's future (measured by `easd bench ping`).
+    let running: CommandFuture<'_> = match command {
+        Command::FolderSync => Box::pin(folder_sync::handle(ctx, root, record)),
+        Command::Provision => Box::pin(provision::handle(ctx, root, record)),
+        Command::FolderCreate => Box::pin(folder_create::handle(ctx, root, record)),
+        Command::FolderUpdate => Box::pin(folder_update::handle(ctx, root, record)),
+        Command::FolderDelete => Box::pin(folder_delete::handle(ctx, root, record)),
+        Command::Settings => Box::pin(settings::handle(ctx, root, record)),
+        Command::ResolveRecipients => Box::pin(resolve_recipients::handle(ctx, root, record)),
+        Command::ValidateCert => Box::pin(validate_cert::handle(ctx, root, record)),
+        Command::Sync => Box::pin(sync::handle(ctx, root, record)),
+        Command::Ping => Box::pin(ping::handle(ctx, root, record)),
+        Command::SendMail => Box::pin(send_mail::handle(ctx, root, record)),
+        Command::SmartReply => Box::pin(smart_reply::handle(ctx, root, record)),
+        Command::SmartForward => Box::pin(smart_forward::handle(ctx, root, record)),
+        Command::Search => Box::pin(search::handle(ctx, root, record)),
+        Command::Find => Box::pin(find::handle(ctx, root, record)),
+        Command::MoveItems => Box::pin(move_items::handle(ctx, root, record)),
+        Command::GetItemEstimate => Box::pin(get_item_estimate::handle(ctx, root, record)),
+        Command::ItemOperations => Box::pin(item_operations::handle(ctx, root, record)),
+        _ => Box::pin(async { Ok(CommandResponse::bad_request("not implemented")) }),
+    };
+    let result = running.await;
+    match result {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(command = command.name(), error = %e, "command failed");
+            CommandResponse::Status(StatusCode::INTERNAL_SERVER_ERROR, "server error".into())
+        }
+    }
+}
+
+/// What the checks hand the command: its context, the decoded body, and the access-log
+/// record (lent to the checks, which fill it in too).
+type Checked<'a> = (Ctx, Option<Element>, &'a mut AccessRecord);
+
+/// A request the checks answered themselves.
+struct Refused<'a> {
+    response: CommandResponse,
+    /// The device, once known: the refusal counts in its statistics.
+    partnership: Option<easd_store::PartnershipId>,
+    record: &'a mut AccessRecord,
+}
+
+/// The checks every command shares: the body decoded, the partnership looked up, device
+/// access, the policy key. Err is the answer that ends the request there.
+async fn check(
     request: EasRequest,
     body: Bytes,
     record: &mut AccessRecord,
-) -> CommandResponse {
+) -> Result<Checked<'_>, Refused<'_>> {
     let command = request.query.command;
+    let refuse = |response, record| Refused {
+        response,
+        partnership: None,
+        record,
+    };
     if !IMPLEMENTED.contains(&command) {
-        return CommandResponse::bad_request(format!("{} is not implemented", command.name()));
+        let response =
+            CommandResponse::bad_request(format!("{} is not implemented", command.name()));
+        return Err(refuse(response, record));
     }
     // Malformed input is refused before anything is looked up or written (MS-ASHTTP 3.2.5.2).
     // 12.1 SendMail, SmartReply and SmartForward send the message itself (message/rfc822).
@@ -159,7 +252,10 @@ pub async fn dispatch(
     } else {
         match easd_wbxml::decode(&body) {
             Ok(root) => Some(root),
-            Err(e) => return CommandResponse::bad_request(format!("malformed WBXML: {e}")),
+            Err(e) => {
+                let response = CommandResponse::bad_request(format!("malformed WBXML: {e}"));
+                return Err(refuse(response, record));
+            }
         }
     };
     let engine = request.app.engine.clone();
@@ -177,32 +273,24 @@ pub async fn dispatch(
         Ok(p) => p,
         Err(e) => {
             tracing::error!(error = %e, "partnership lookup failed");
-            return CommandResponse::Status(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "temporarily unavailable".into(),
-            );
+            return Err(refuse(unavailable(), record));
         }
     };
-    // Only the id is kept across the command: a parked Ping holds this future.
     let partnership_id = partnership.id;
-    // Boxed: the command (a parked Ping too) runs inside.
-    let admitted = Box::pin(admit_and_run(
-        request,
-        partnership,
-        root,
-        body,
-        raw_mime,
-        record,
-    ));
-    let response = admitted.await;
-    // Statistics per device (Get-MobileDeviceStatistics); not for a Ping that simply ended:
-    // parked phones would cost a write each, and Ping keeps its own last time.
-    if let Some(activity) = activity(command, &response, record) {
-        if let Err(e) = engine.record_activity(partnership_id, activity).await {
-            tracing::warn!(partnership = partnership_id.0, error = %e, "device statistics not recorded");
-        }
-    }
-    response
+    admit(request, partnership, root, body, raw_mime, record)
+        .await
+        .map_err(|(response, record)| Refused {
+            response,
+            partnership: Some(partnership_id),
+            record,
+        })
+}
+
+fn unavailable() -> CommandResponse {
+    CommandResponse::Status(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "temporarily unavailable".into(),
+    )
 }
 
 /// The device's statistics entry for one answered request.
@@ -231,15 +319,15 @@ fn activity(
     })
 }
 
-/// Device access, remote wipe and the policy key (MS-ASPROV 3.2.5.1.2), then the command.
-async fn admit_and_run(
+/// Device access, remote wipe and the policy key (MS-ASPROV 3.2.5.1.2).
+async fn admit(
     request: EasRequest,
     partnership: Partnership,
     root: Option<Element>,
     body: Bytes,
     raw_mime: bool,
     record: &mut AccessRecord,
-) -> CommandResponse {
+) -> Result<Checked<'_>, (CommandResponse, &mut AccessRecord)> {
     let command = request.query.command;
     let engine = request.app.engine.clone();
     // Device access and remote wipe (invariant 8; MS-ASPROV 3.2.5.1.2.2), before the policy key.
@@ -247,25 +335,19 @@ async fn admit_and_run(
         Ok(p) => p,
         Err(e) => {
             tracing::error!(error = %e, "device access evaluation failed");
-            return CommandResponse::Status(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "temporarily unavailable".into(),
-            );
+            return Err((unavailable(), record));
         }
     };
     if let Some(refusal) =
         access::gate(command, &request, &partnership, root.as_ref(), record).await
     {
-        return refusal;
+        return Err((refusal, record));
     }
     let policy = match engine.policy_for(&request.account.email).await {
         Ok(p) => p,
         Err(e) => {
             tracing::error!(error = %e, "reading the policies failed");
-            return CommandResponse::Status(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "temporarily unavailable".into(),
-            );
+            return Err((unavailable(), record));
         }
     };
     if command != Command::Provision {
@@ -279,14 +361,15 @@ async fn admit_and_run(
             record.eas_status = Some(status.code());
             // MS-ASPROV 3.2.5.1.2: HTTP 449 below 14.0; the command's Status from 14.0.
             if request.version < ProtocolVersion::V14_0 {
-                return CommandResponse::Status(
+                let response = CommandResponse::Status(
                     StatusCode::from_u16(449).unwrap_or(StatusCode::FORBIDDEN),
                     "Retry after sending a Provision command".into(),
                 );
+                return Err((response, record));
             }
             let mut root = Element::new(command_root(command));
             root.push_text(status_tag(command), status.code().to_string());
-            return CommandResponse::Wbxml(root);
+            return Err((CommandResponse::Wbxml(root), record));
         }
     }
     let raw_body = if raw_mime { body } else { Bytes::new() };
@@ -296,38 +379,7 @@ async fn admit_and_run(
         policy,
         raw_body,
     };
-    // Each command's future is boxed on its own, in a statement of its own (a temporary would
-    // stay in this future's state across the await): otherwise every request, a parked Ping
-    // too, would hold room for the biggest command's future (measured by `easd bench ping`).
-    let run: CommandFuture<'_> = match command {
-        Command::FolderSync => Box::pin(folder_sync::handle(&ctx, root, record)),
-        Command::Provision => Box::pin(provision::handle(&ctx, root, record)),
-        Command::FolderCreate => Box::pin(folder_create::handle(&ctx, root, record)),
-        Command::FolderUpdate => Box::pin(folder_update::handle(&ctx, root, record)),
-        Command::FolderDelete => Box::pin(folder_delete::handle(&ctx, root, record)),
-        Command::Settings => Box::pin(settings::handle(&ctx, root, record)),
-        Command::ResolveRecipients => Box::pin(resolve_recipients::handle(&ctx, root, record)),
-        Command::ValidateCert => Box::pin(validate_cert::handle(&ctx, root, record)),
-        Command::Sync => Box::pin(sync::handle(&ctx, root, record)),
-        Command::Ping => Box::pin(ping::handle(&ctx, root, record)),
-        Command::SendMail => Box::pin(send_mail::handle(&ctx, root, record)),
-        Command::SmartReply => Box::pin(smart_reply::handle(&ctx, root, record)),
-        Command::SmartForward => Box::pin(smart_forward::handle(&ctx, root, record)),
-        Command::Search => Box::pin(search::handle(&ctx, root, record)),
-        Command::Find => Box::pin(find::handle(&ctx, root, record)),
-        Command::MoveItems => Box::pin(move_items::handle(&ctx, root, record)),
-        Command::GetItemEstimate => Box::pin(get_item_estimate::handle(&ctx, root, record)),
-        Command::ItemOperations => Box::pin(item_operations::handle(&ctx, root, record)),
-        _ => Box::pin(async { Ok(CommandResponse::bad_request("not implemented")) }),
-    };
-    let result = run.await;
-    match result {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::error!(command = command.name(), error = %e, "command failed");
-            CommandResponse::Status(StatusCode::INTERNAL_SERVER_ERROR, "server error".into())
-        }
-    }
+    Ok((ctx, root, record))
 }
 
 fn command_root(command: Command) -> easd_wbxml::Tag {
