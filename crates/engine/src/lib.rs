@@ -121,18 +121,19 @@ impl Engine {
             return;
         }
         for c in changes.accounts {
+            // A decision about a device (access, wipe, removal; the store records no event
+            // for the device's own handshake) ends its parked Ping, so its next request
+            // gets the answer at once. First: a Ping woken by the other events below is
+            // between two watches for a moment, where this would miss it.
+            for p in &c.partnerships {
+                self.hub.supersede(c.account.0, p.0);
+            }
             if c.hierarchy {
                 self.hub.hierarchy_changed(c.account.0);
             }
             if !c.folders.is_empty() {
                 let folders: Vec<i64> = c.folders.iter().map(|f| f.0).collect();
                 self.hub.changed(c.account.0, &folders);
-            }
-            // A decision about a device (access, wipe, removal; the store records no event
-            // for the device's own handshake) ends its parked Ping, so its next request
-            // gets the answer at once.
-            for p in &c.partnerships {
-                self.hub.supersede(c.account.0, p.0);
             }
         }
     }

@@ -64,6 +64,10 @@ impl Engine {
                     // Re-register first, then look: nothing slips between the two.
                     let ids: Vec<i64> = request.folders.iter().map(|f| f.id.0).collect();
                     watch = self.hub.watch(account, partnership.id.0, ids);
+                    // A block or wipe while this Ping was between two watches.
+                    if self.access_changed(partnership).await? {
+                        return Ok(WaitOutcome::Ended);
+                    }
                     let woken: Vec<Folder> = request
                         .folders
                         .iter()
@@ -78,6 +82,9 @@ impl Engine {
                 Wake::Hierarchy => {
                     let ids: Vec<i64> = request.folders.iter().map(|f| f.id.0).collect();
                     watch = self.hub.watch(account, partnership.id.0, ids);
+                    if self.access_changed(partnership).await? {
+                        return Ok(WaitOutcome::Ended);
+                    }
                     // A hint too: only a hierarchy the device has not synced counts.
                     if request.watch_hierarchy && !self.hierarchy_is_current(partnership).await? {
                         return Ok(WaitOutcome::HierarchyChanged);

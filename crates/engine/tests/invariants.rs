@@ -362,3 +362,27 @@ async fn invariant_7_another_users_server_id_is_not_found() {
     let still = w.engine.store().item(bob.id, bob_item.id).unwrap().unwrap();
     assert!(!still.fields.read);
 }
+
+/// Invariant 6 for decisions about a device: another process's block of a device and a
+/// hierarchy change of its account, seen in one poll, end its parked Ping with the block
+/// (a Ping woken for the hierarchy first would be between two watches and miss it).
+#[tokio::test]
+async fn a_device_decision_polled_with_other_events_ends_the_parked_ping() {
+    use easd_engine::push::Wake;
+    use easd_store::{AccountChanges, AccountId, ChangesSince, PartnershipId};
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path(), EngineSettings::default()).unwrap();
+    let mut watch = engine.hub.watch(1, 7, vec![3]);
+    engine.wake_for(ChangesSince {
+        counter: 2,
+        truncated: false,
+        accounts: vec![AccountChanges {
+            account: AccountId(1),
+            folders: vec![easd_store::FolderId(3)],
+            hierarchy: true,
+            partnerships: vec![PartnershipId(7)],
+        }],
+        settings: false,
+    });
+    assert!(matches!(watch.woken().await, Wake::Superseded));
+}
