@@ -110,25 +110,23 @@ class Easd:
 
 @pytest.fixture(scope="session")
 def easd():
-    d = Path(tempfile.mkdtemp(prefix="easd-acc-"))
-    server = Easd(data=d)
-    server.add_user("alice@example.com", "alice-pw")
-    server.add_user("bob@example.com", "bob-pw")
+    yield from server_of_its_own("easd-acc-", {"alice@example.com": "alice-pw", "bob@example.com": "bob-pw"})
+
+
+def server_of_its_own(prefix: str, users: dict[str, str], extra_config: str = "", stop_signal: int = signal.SIGTERM):
+    """A generator for a fixture: a server with its own data dir and `users`, removed after."""
+    d = Path(tempfile.mkdtemp(prefix=prefix))
+    server = Easd(data=d, extra_config=extra_config)
+    for user, password in users.items():
+        server.add_user(user, password)
     server.start()
     yield server
     if server.proc is not None:
-        server.stop()
+        server.stop(stop_signal)
     shutil.rmtree(d, ignore_errors=True)
 
 
 @pytest.fixture()
 def fresh_easd():
     """A server of its own, for tests that kill or restart it."""
-    d = Path(tempfile.mkdtemp(prefix="easd-own-"))
-    server = Easd(data=d)
-    server.add_user("carol@example.com", "carol-pw")
-    server.start()
-    yield server
-    if server.proc is not None:
-        server.stop(signal.SIGKILL)
-    shutil.rmtree(d, ignore_errors=True)
+    yield from server_of_its_own("easd-own-", {"carol@example.com": "carol-pw"}, stop_signal=signal.SIGKILL)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import socketserver
 import tempfile
 import threading
@@ -14,7 +13,7 @@ from pathlib import Path
 import pyactivesync
 import pytest
 import requests
-from conftest import Easd
+from conftest import server_of_its_own
 from pyactivesync import EmailChange
 from pyactivesync._wbxml import find, text_of
 from test_email_sync import client, deliver_many, folder_id
@@ -162,15 +161,7 @@ def test_quarantine_inbox_only_then_approval(easd):
 
 
 def own_server(extra_config: str):
-    d = Path(tempfile.mkdtemp(prefix="easd-dev-"))
-    server = Easd(data=d, extra_config=extra_config)
-    server.add_user("boss@example.com", "boss-pw")
-    server.add_user("uma@example.com", "uma-pw")
-    server.start()
-    yield server
-    if server.proc is not None:
-        server.stop()
-    shutil.rmtree(d, ignore_errors=True)
+    return server_of_its_own("easd-dev-", {"boss@example.com": "boss-pw", "uma@example.com": "uma-pw"}, extra_config)
 
 
 @pytest.fixture()

@@ -4,16 +4,13 @@ test-only switch `fault_drop_client_deletes`)."""
 from __future__ import annotations
 
 import json
-import shutil
 import signal
 import sqlite3
 import subprocess
-import tempfile
 import uuid
-from pathlib import Path
 
 import pytest
-from conftest import EASD, Easd
+from conftest import EASD, server_of_its_own
 
 
 def selftest(easd, user: str, password: str, *extra: str) -> subprocess.CompletedProcess:
@@ -96,14 +93,9 @@ def test_selftest_wrong_password_fails_cleanly(easd):
 @pytest.fixture()
 def faulty_easd():
     """A server of its own that acknowledges client Sync Deletes without applying them."""
-    d = Path(tempfile.mkdtemp(prefix="easd-fault-"))
-    server = Easd(data=d, extra_config="fault_drop_client_deletes = true\n")
-    server.add_user("carol@example.com", "carol-pw")
-    server.start()
-    yield server
-    if server.proc is not None:
-        server.stop(signal.SIGKILL)
-    shutil.rmtree(d, ignore_errors=True)
+    yield from server_of_its_own(
+        "easd-fault-", {"carol@example.com": "carol-pw"}, "fault_drop_client_deletes = true\n", signal.SIGKILL
+    )
 
 
 def test_selftest_reports_dropped_deletes(faulty_easd):
