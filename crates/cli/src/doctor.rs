@@ -190,12 +190,7 @@ pub fn check_access_log(text: &str) -> Vec<Finding> {
         }
     }
     let mut out = Vec::new();
-    let mut errors: Vec<_> = errors
-        .into_iter()
-        .filter(|(_, n)| *n >= REPEATED_5XX)
-        .collect();
-    errors.sort();
-    for (device, n) in errors {
+    for (device, n) in at_least(errors, REPEATED_5XX) {
         out.push(finding(
             "device-5xx",
             "warning",
@@ -203,12 +198,7 @@ pub fn check_access_log(text: &str) -> Vec<Finding> {
             "look up its requests in access.log and the server log at those times; the device retries them".into(),
         ));
     }
-    let mut loops: Vec<_> = folder_syncs
-        .into_iter()
-        .filter(|(_, n)| *n >= FOLDERSYNC_LOOP)
-        .collect();
-    loops.sort();
-    for (device, n) in loops {
+    for (device, n) in at_least(folder_syncs, FOLDERSYNC_LOOP) {
         out.push(finding(
             "foldersync-loop",
             "warning",
@@ -216,12 +206,7 @@ pub fn check_access_log(text: &str) -> Vec<Finding> {
             "remove and re-add the account on the device; if it recurs, capture its requests (easd wbxml decode)".into(),
         ));
     }
-    let mut resets: Vec<_> = resets
-        .into_iter()
-        .filter(|(_, n)| *n >= RESET_LOOP)
-        .collect();
-    resets.sort();
-    for (device, n) in resets {
+    for (device, n) in at_least(resets, RESET_LOOP) {
         out.push(finding(
             "sync-loop",
             "warning",
@@ -230,6 +215,16 @@ pub fn check_access_log(text: &str) -> Vec<Finding> {
         ));
     }
     out
+}
+
+/// The devices counted `threshold` times or more, in order.
+fn at_least(counts: HashMap<String, usize>, threshold: usize) -> Vec<(String, usize)> {
+    let mut over: Vec<_> = counts
+        .into_iter()
+        .filter(|(_, n)| *n >= threshold)
+        .collect();
+    over.sort();
+    over
 }
 
 /// Warn this long before a certificate expires.

@@ -228,6 +228,8 @@ pub struct CollectionPlan {
     removals: Vec<ServerCommand>,
     body: BodyOptions,
     version: ProtocolVersion,
+    /// The EAS class of the folder, when it exists (for the items-synced counters).
+    class: Option<&'static str>,
 }
 
 impl CollectionPlan {
@@ -243,6 +245,7 @@ impl CollectionPlan {
             removals: Vec::new(),
             body: BodyOptions::default(),
             version,
+            class: None,
         }
     }
 
@@ -271,8 +274,15 @@ impl Engine {
         ctx: SyncContext,
     ) -> Result<SyncCollectionResponse, EngineError> {
         let plan = self.plan_collection(partnership, request, ctx).await?;
-        let count = plan.pending_items();
-        let mut commands = self.render_items(&plan, 0..count).await?;
+        self.render_collection(plan).await
+    }
+
+    /// The whole answer of a plan: its items rendered, then its removals.
+    pub async fn render_collection(
+        &self,
+        plan: CollectionPlan,
+    ) -> Result<SyncCollectionResponse, EngineError> {
+        let mut commands = self.render_items(&plan, 0..plan.pending_items()).await?;
         let CollectionPlan {
             mut response,
             removals,
@@ -324,7 +334,7 @@ impl Engine {
                 let r = plan_blocking(store, account, pid, &request, &ctx, only, &mut touched)?;
                 let moved = (request.commands.len(), r.command_count());
                 if moved != (0, 0) {
-                    if let Some(class) = collection_class(store, account, &request)? {
+                    if let Some(class) = r.class {
                         stats.count(class, Direction::FromDevice, moved.0);
                         stats.count(class, Direction::ToDevice, moved.1);
                     }
@@ -382,17 +392,6 @@ impl Engine {
     }
 }
 
-/// The class of the request's collection, for the items-synced counters.
-fn collection_class(
-    store: &dyn Store,
-    account: easd_store::AccountId,
-    request: &SyncCollectionRequest,
-) -> Result<Option<&'static str>, EngineError> {
-    Ok(store
-        .folder_by_server_id(account, &request.collection_id)?
-        .map(|f| folder_class(f.folder_type)))
-}
-
 fn plan_blocking(
     store: &dyn Store,
     account: easd_store::AccountId,
@@ -402,16 +401,23 @@ fn plan_blocking(
     only: Option<String>,
     touched: &mut Vec<i64>,
 ) -> Result<CollectionPlan, EngineError> {
-    let answer = |sync_key: String, status| {
-        CollectionPlan::without_items(response(request, sync_key, status), account, ctx.version)
-    };
     let collection = request.collection_id.as_str();
     let Some(folder) = store.folder_by_server_id(account, collection)? else {
         // MS-ASCMD 2.2.3.177.17: an unknown collection means the client's hierarchy is stale.
-        return Ok(answer(
-            request.sync_key.clone(),
-            SyncStatus::FolderHierarchyChanged,
+        return Ok(CollectionPlan::without_items(
+            response(
+                request,
+                request.sync_key.clone(),
+                SyncStatus::FolderHierarchyChanged,
+            ),
+            account,
+            ctx.version,
         ));
+    };
+    let class = folder_class(folder.folder_type);
+    let answer = |sync_key: String, status| CollectionPlan {
+        class: Some(class),
+        ..CollectionPlan::without_items(response(request, sync_key, status), account, ctx.version)
     };
     let Some(key) = parse_sync_key(&request.sync_key) else {
         return Ok(answer("0".into(), SyncStatus::InvalidSyncKey));
@@ -452,7 +458,7 @@ fn plan_blocking(
     let loaded_snapshot = state.snapshot;
 
     let options = request
-        .options_for(Some(folder_class(folder.folder_type)))
+        .options_for(Some(class))
         .cloned()
         .unwrap_or_default();
     // MS-ASAIRS 2.2.2.41.3: HTML is the only body part type.

@@ -18,8 +18,10 @@
 //! ```
 
 use axum::body::Bytes;
+use axum::extract::Request;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
@@ -39,6 +41,7 @@ struct Api {
 
 /// The admin API's routes, to merge into the admin listener's router.
 pub fn routes(engine: Arc<Engine>, token: String) -> Router {
+    let api = Arc::new(Api { engine, token });
     Router::new()
         .route("/api/devices", get(list_devices))
         .route("/api/devices/{id}", get(show_device).delete(remove_device))
@@ -49,7 +52,21 @@ pub fn routes(engine: Arc<Engine>, token: String) -> Router {
         .route("/api/policies", get(list_policies))
         .route("/api/policies/{name}", get(show_policy).post(set_policy))
         .route("/api/policies/{name}/assign", post(assign_policy))
-        .with_state(Arc::new(Api { engine, token }))
+        .route_layer(middleware::from_fn_with_state(api.clone(), authorize))
+        .with_state(api)
+}
+
+/// Every route asks for the admin token (`Authorization: Bearer`, admin.token).
+async fn authorize(State(api): State<Arc<Api>>, request: Request, next: Next) -> Response {
+    if crate::admin::bearer_ok(request.headers(), &api.token) {
+        next.run(request).await
+    } else {
+        Failure(
+            StatusCode::UNAUTHORIZED,
+            "Authorization: Bearer <admin.token> required".into(),
+        )
+        .into_response()
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -151,17 +168,6 @@ fn level(s: &str) -> Result<Level, Failure> {
 }
 
 impl Api {
-    fn authorize(&self, headers: &HeaderMap) -> Result<(), Failure> {
-        if crate::admin::bearer_ok(headers, &self.token) {
-            Ok(())
-        } else {
-            Err(Failure(
-                StatusCode::UNAUTHORIZED,
-                "Authorization: Bearer <admin.token> required".into(),
-            ))
-        }
-    }
-
     /// Runs an admin function on the store (a blocking thread).
     async fn run<T, F>(&self, f: F) -> Result<T, Failure>
     where
@@ -176,12 +182,7 @@ impl Api {
     }
 }
 
-async fn list_devices(
-    State(api): State<Arc<Api>>,
-    headers: HeaderMap,
-    Query(who): Query<Who>,
-) -> Answer {
-    api.authorize(&headers)?;
+async fn list_devices(State(api): State<Arc<Api>>, Query(who): Query<Who>) -> Answer {
     json(
         api.run(move |s| device_admin::list(s, who.user.as_deref()))
             .await?,
@@ -190,11 +191,9 @@ async fn list_devices(
 
 async fn show_device(
     State(api): State<Arc<Api>>,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Query(who): Query<Who>,
 ) -> Answer {
-    api.authorize(&headers)?;
     json(
         api.run(move |s| device_admin::show(s, &id, who.user.as_deref()))
             .await?,
@@ -203,11 +202,9 @@ async fn show_device(
 
 async fn remove_device(
     State(api): State<Arc<Api>>,
-    headers: HeaderMap,
     Path(id): Path<String>,
     Query(who): Query<Who>,
 ) -> Answer {
-    api.authorize(&headers)?;
     let removed = api
         .run(move |s| device_admin::remove(s, &id, who.user.as_deref()))
         .await?;
@@ -217,11 +214,9 @@ async fn remove_device(
 
 async fn device_action(
     State(api): State<Arc<Api>>,
-    headers: HeaderMap,
     Path((id, action)): Path<(String, String)>,
     bytes: Bytes,
 ) -> Answer {
-    api.authorize(&headers)?;
     let b: DeviceBody = body(&bytes)?;
     let user = b.user.clone();
     let views = match action.as_str() {
@@ -252,13 +247,11 @@ async fn device_action(
     json(views)
 }
 
-async fn list_rules(State(api): State<Arc<Api>>, headers: HeaderMap) -> Answer {
-    api.authorize(&headers)?;
+async fn list_rules(State(api): State<Arc<Api>>) -> Answer {
     json(api.run(device_admin::rules).await?)
 }
 
-async fn add_rule(State(api): State<Arc<Api>>, headers: HeaderMap, bytes: Bytes) -> Answer {
-    api.authorize(&headers)?;
+async fn add_rule(State(api): State<Arc<Api>>, bytes: Bytes) -> Answer {
     let b: RuleBody = required(&bytes)?;
     let field = Field::parse(&b.field).ok_or_else(|| {
         bad(format!(
@@ -273,12 +266,7 @@ async fn add_rule(State(api): State<Arc<Api>>, headers: HeaderMap, bytes: Bytes)
     Ok((StatusCode::CREATED, Json(rule)).into_response())
 }
 
-async fn remove_rule(
-    State(api): State<Arc<Api>>,
-    headers: HeaderMap,
-    Path(n): Path<String>,
-) -> Answer {
-    api.authorize(&headers)?;
+async fn remove_rule(State(api): State<Arc<Api>>, Path(n): Path<String>) -> Answer {
     let n: u32 = n
         .parse()
         .map_err(|_| bad(format!("{n:?} is not a rule number")))?;
@@ -286,8 +274,7 @@ async fn remove_rule(
     json(serde_json::json!({ "removed": n }))
 }
 
-async fn set_default(State(api): State<Arc<Api>>, headers: HeaderMap, bytes: Bytes) -> Answer {
-    api.authorize(&headers)?;
+async fn set_default(State(api): State<Arc<Api>>, bytes: Bytes) -> Answer {
     let b: AccessBody = required(&bytes)?;
     let access = level(&b.access)?;
     api.run(move |s| device_admin::set_default(s, access))
@@ -295,27 +282,15 @@ async fn set_default(State(api): State<Arc<Api>>, headers: HeaderMap, bytes: Byt
     json(api.run(device_admin::rules).await?)
 }
 
-async fn list_policies(State(api): State<Arc<Api>>, headers: HeaderMap) -> Answer {
-    api.authorize(&headers)?;
+async fn list_policies(State(api): State<Arc<Api>>) -> Answer {
     json(api.run(|s| Ok(policy::list(s)?)).await?)
 }
 
-async fn show_policy(
-    State(api): State<Arc<Api>>,
-    headers: HeaderMap,
-    Path(name): Path<String>,
-) -> Answer {
-    api.authorize(&headers)?;
+async fn show_policy(State(api): State<Arc<Api>>, Path(name): Path<String>) -> Answer {
     json(api.run(move |s| Ok(policy::show(s, &name)?)).await?)
 }
 
-async fn set_policy(
-    State(api): State<Arc<Api>>,
-    headers: HeaderMap,
-    Path(name): Path<String>,
-    bytes: Bytes,
-) -> Answer {
-    api.authorize(&headers)?;
+async fn set_policy(State(api): State<Arc<Api>>, Path(name): Path<String>, bytes: Bytes) -> Answer {
     let b: PolicyBody = required(&bytes)?;
     let changes: Vec<(String, String)> = b
         .settings
@@ -337,11 +312,9 @@ async fn set_policy(
 
 async fn assign_policy(
     State(api): State<Arc<Api>>,
-    headers: HeaderMap,
     Path(name): Path<String>,
     bytes: Bytes,
 ) -> Answer {
-    api.authorize(&headers)?;
     let b: AssignBody = required(&bytes)?;
     json(
         api.run(move |s| Ok(policy::assign(s, &b.user, &name)?))

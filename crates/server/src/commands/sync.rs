@@ -129,11 +129,7 @@ pub async fn handle(
     }
     let mut collections = Vec::with_capacity(plans.len());
     for plan in plans {
-        let mut commands = engine.render_items(&plan, 0..plan.pending_items()).await?;
-        commands.extend_from_slice(plan.removals());
-        let mut response = plan.response;
-        response.commands = commands;
-        collections.push(response);
+        collections.push(engine.render_collection(plan).await?);
     }
     let response = SyncResponse {
         status: None,
