@@ -28,6 +28,7 @@
 
 use crate::content::recurrence::{self, compact_datetime, Dtstart};
 use crate::content::timezone::{from_iana, to_iana};
+use crate::content::ChangeMode;
 use crate::recipients::parse_eas_datetime;
 use calcard::common::PartialDateTime;
 use calcard::icalendar::{
@@ -37,9 +38,7 @@ use calcard::icalendar::{
     ICalendarParticipationStatus, ICalendarProperty, ICalendarStatus, ICalendarTransparency,
     ICalendarUserTypes, ICalendarValue, ICalendarValueType, Uri,
 };
-use easd_protocol::items::airsyncbase::{
-    is_ghosted, Body, BodyData, BodyType, Location, Supported,
-};
+use easd_protocol::items::airsyncbase::{Body, BodyData, BodyType, Location};
 use easd_protocol::items::calendar::{
     Attendee, AttendeeStatus, AttendeeType, BusyStatus, Calendar, EventFields, Exception,
     MeetingStatus, ResponseType, Sensitivity,
@@ -766,6 +765,49 @@ fn attendee_entry(a: &Attendee) -> ICalendarEntry {
     e
 }
 
+/// The instants an event spans: its start, and the end of its last occurrence (`None`
+/// for a pattern without end). Sync's calendar FilterType keeps an event while that end
+/// is in the window (MS-ASCMD 2.2.3.69.2: a past window for the calendar).
+pub fn span(c: &Calendar) -> Result<(Timestamp, Option<Timestamp>), CalendarError> {
+    let start = parse_utc(
+        c.fields
+            .start_time
+            .as_deref()
+            .ok_or(CalendarError::MissingStart)?,
+        "StartTime",
+    )?;
+    let end = match c.fields.end_time.as_deref() {
+        Some(t) => parse_utc(t, "EndTime")?.max(start),
+        None => start,
+    };
+    let Some(r) = &c.recurrence else {
+        return Ok((start, Some(end)));
+    };
+    if r.occurrences.is_none() && r.until.is_none() {
+        return Ok((start, None));
+    }
+    let year = tz::Offset::UTC.to_datetime(start).year();
+    let zone = match &c.timezone {
+        Some(blob) => to_iana(blob, year)?,
+        None => tz::TimeZone::UTC,
+    };
+    let dtstart = Dtstart {
+        local: zone.to_datetime(start),
+        zone,
+        all_day: c.fields.all_day_event == Some(true),
+    };
+    let duration = end.duration_since(start);
+    // Until or Occurrences ends the pattern; 200 years bounds the walk of a far Until.
+    let horizon = start
+        .checked_add(SignedDuration::from_hours(24 * 366 * 200))
+        .unwrap_or(start);
+    let last = recurrence::expand(r, &dtstart, duration, start, horizon)?
+        .last()
+        .map(|o| o.start.checked_add(duration).unwrap_or(o.start))
+        .unwrap_or(end);
+    Ok((start, Some(last.max(end))))
+}
+
 /// The event as iCalendar text.
 pub fn to_ics(c: &Calendar) -> Result<String, CalendarError> {
     Ok(to_ical(c)?.to_string())
@@ -1228,25 +1270,10 @@ fn read_attendee(e: &ICalendarEntry) -> Attendee {
 // ---------------------------------------------------------------------------------------
 // Changes
 
-/// How a client's Change applies to the stored event.
-#[derive(Debug, Clone, Copy)]
-pub enum ChangeRule<'a> {
-    /// 16.0 and later: a property absent from the Change is unchanged; an exception in
-    /// the Change replaces or adds the one of the same start, field by field (MS-ASCMD
-    /// Change in 16.x).
-    Partial,
-    /// Before 16.0: the Change is the whole item, except that a property the client does
-    /// not manage (not in its Supported list) is ghosted and keeps the server's value
-    /// (MS-ASCMD 2.2.3.179 Supported, MS-ASAIRS ghosted properties).
-    Replace { supported: Option<&'a Supported> },
-}
-
-/// The stored event with a client's Change applied.
-pub fn merge(stored: &Calendar, change: &Calendar, rule: ChangeRule) -> Calendar {
-    let keep = |tag: Tag| match rule {
-        ChangeRule::Partial => true,
-        ChangeRule::Replace { supported } => is_ghosted(supported, tag),
-    };
+/// The stored event with a client's Change applied. A 16.x (Partial) Change's exception
+/// replaces or adds the one of the same start, field by field.
+pub fn merge(stored: &Calendar, change: &Calendar, rule: ChangeMode) -> Calendar {
+    let keep = |tag: Tag| !rule.clears_absent(tag);
     fn pick<T: Clone>(stored: &Option<T>, new: &Option<T>, keep: bool) -> Option<T> {
         match new {
             Some(v) => Some(v.clone()),
@@ -1291,7 +1318,7 @@ pub fn merge(stored: &Calendar, change: &Calendar, rule: ChangeRule) -> Calendar
         ),
     };
     let exceptions = match (rule, &change.exceptions) {
-        (ChangeRule::Partial, Some(changed)) => {
+        (ChangeMode::Partial, Some(changed)) => {
             let mut all = stored.exceptions.clone().unwrap_or_default();
             for ex in changed {
                 match all
@@ -1373,7 +1400,7 @@ fn merge_exception(old: &Exception, new: &Exception) -> Exception {
 pub fn apply_change(
     stored: &ICalendar,
     change: &Calendar,
-    rule: ChangeRule,
+    rule: ChangeMode,
     zone: &tz::TimeZone,
 ) -> Result<ICalendar, CalendarError> {
     let old = from_ical(stored, zone)?;
@@ -1819,7 +1846,7 @@ END:VCALENDAR\r\n";
             }]),
             ..Calendar::default()
         };
-        let updated = apply_change(&stored, &change, ChangeRule::Partial, &berlin).unwrap();
+        let updated = apply_change(&stored, &change, ChangeMode::Partial, &berlin).unwrap();
         let after = from_ical(&updated, &berlin).unwrap();
         assert_eq!(after.fields.subject.as_deref(), Some("Stand-up (new name)"));
         let mut want = before.clone();
@@ -1851,7 +1878,7 @@ END:VCALENDAR\r\n";
             &apply_change(
                 &stored,
                 &whole,
-                ChangeRule::Replace {
+                ChangeMode::Replace {
                     supported: Some(&supported),
                 },
                 &berlin,
@@ -1866,7 +1893,7 @@ END:VCALENDAR\r\n";
         assert_eq!(ghosted.recurrence, before.recurrence);
         assert_eq!(ghosted.fields.reminder, Some(30));
 
-        let replaced = merge(&before, &whole, ChangeRule::Replace { supported: None });
+        let replaced = merge(&before, &whole, ChangeMode::Replace { supported: None });
         assert_eq!(replaced.fields.attendees, None);
         assert_eq!(replaced.recurrence, None);
         assert_eq!(replaced.uid, before.uid);

@@ -63,7 +63,7 @@ pub fn to_vcard(contact: &Contact, uid: &str) -> VCard {
     let mut card = VCard {
         entries: vec![VCardEntry::new(VCardProperty::Uid).with_value(uid.to_string())],
     };
-    apply(&mut card, contact, ChangeMode::Replace);
+    apply(&mut card, contact, ChangeMode::WHOLE);
     card
 }
 
@@ -81,15 +81,7 @@ pub fn apply_to_text(
 /// Applies a client's contact onto a stored card (see [`ChangeMode`]); properties that
 /// have no EAS field are kept.
 pub fn apply(card: &mut VCard, contact: &Contact, mode: ChangeMode) {
-    apply_with(card, contact, |_| mode == ChangeMode::Replace);
-}
-
-/// Applies a whole-item Change from a client that declared `supported` for the
-/// collection (MS-ASCMD Supported; ghosted properties, MS-ASCNTC "This element can be
-/// ghosted"): an absent property in `supported` is removed, one outside it is left as
-/// stored. The tags are those of Contacts and Contacts2, airsyncbase:Body for the notes.
-pub fn apply_ghosted(card: &mut VCard, contact: &Contact, supported: &[Tag]) {
-    apply_with(card, contact, |tag| supported.contains(&tag));
+    apply_with(card, contact, |tag| mode.clears_absent(tag));
 }
 
 /// `clear_absent(tag)`: whether a property the contact lacks is removed.
@@ -1037,7 +1029,7 @@ mod tests {
             last_name: Some("Appleseed".into()),
             ..Contact::default()
         };
-        apply(&mut card, &change, ChangeMode::Replace);
+        apply(&mut card, &change, ChangeMode::WHOLE);
         let got = from_vcard(&card);
         assert_eq!(got.first_name.as_deref(), Some("Johnny"));
         assert_eq!(got.mobile_phone_number, None);
@@ -1249,7 +1241,14 @@ END:VCARD\r\n";
             email1_address: Some("janet@contoso.com".into()),
             ..Contact::default()
         };
-        apply_ghosted(&mut card, &change, &supported);
+        let supported = Supported::from_tags(supported);
+        apply(
+            &mut card,
+            &change,
+            ChangeMode::Replace {
+                supported: Some(&supported),
+            },
+        );
         let got = from_vcard(&card);
         let mut want = full();
         want.first_name = Some("Janet".into());
@@ -1295,7 +1294,7 @@ END:VCARD\r\n";
             let text = format!("BEGIN:VCARD\r\nVERSION:4.0\r\n{}\r\nEND:VCARD\r\n", lines.join("\r\n"));
             if let Ok(mut card) = parse_vcard(&text) {
                 let c = from_vcard(&card);
-                apply(&mut card, &c, ChangeMode::Replace);
+                apply(&mut card, &c, ChangeMode::WHOLE);
                 apply(&mut card, &full(), ChangeMode::Partial);
                 let _ = write_vcard(&card);
             }

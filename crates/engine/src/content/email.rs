@@ -59,9 +59,21 @@ fn choose_body(
         },
         _ => (BodyType::Plain, plain_text(message)),
     };
+    Some(shape_body(body_type, full, || plain_text(message), &wanted))
+}
+
+/// The body of `body_type` holding `full`, cut to the preference's TruncationSize (with
+/// AllOrNone, no data at all when it does not fit) and with its Preview taken from
+/// `plain` (MS-ASAIRS 2.2.2.9 Body, 2.2.2.40 TruncationSize, 2.2.2.35 Preview).
+pub(crate) fn shape_body(
+    body_type: BodyType,
+    full: String,
+    plain: impl FnOnce() -> String,
+    wanted: &BodyPreference,
+) -> Body {
     let size = u32::try_from(full.len()).unwrap_or(u32::MAX);
     let preview = wanted.preview.filter(|n| *n > 0).map(|n| {
-        let text = plain_text(message);
+        let text = plain();
         truncate_chars(
             text.split_whitespace()
                 .collect::<Vec<_>>()
@@ -88,7 +100,7 @@ fn choose_body(
         _ => Body::new(body_type, BodyData::Text(full)),
     };
     body.preview = preview;
-    Some(body)
+    body
 }
 
 /// The part of a message that is new in its conversation, as HTML (MS-ASAIRS 2.2.2.10: Type

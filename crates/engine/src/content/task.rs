@@ -779,7 +779,7 @@ STATUS:NEEDS-ACTION\r\nCATEGORIES:Home\r\nEND:VTODO\r\nEND:VCALENDAR\r\n";
         assert_eq!(got.due_date, full().due_date);
         assert_eq!(got.categories, full().categories);
 
-        let replaced = apply_to_text(&stored, &change, ChangeMode::Replace).unwrap();
+        let replaced = apply_to_text(&stored, &change, ChangeMode::WHOLE).unwrap();
         let got = parse_task(&replaced).unwrap();
         assert_eq!(got.due_date, None);
         assert_eq!(got.categories, None);
