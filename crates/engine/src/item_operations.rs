@@ -164,15 +164,27 @@ fn fetch_item(
     let Some((item, folder)) = find_item(store, account, collection_id, server_id)? else {
         return Ok(answer(NOT_FOUND));
     };
-    // 14: only mail has a renderer so far.
-    if item.class != ItemClass::Email {
-        return Ok(answer(ItemOperationsStatus::ConversionFailure));
-    }
     let Some(full) = store.items_full(account, &[item.id])?.into_iter().next() else {
         return Ok(answer(NOT_FOUND));
     };
     let prefs = fetch_preferences(options, &item);
-    let mut data = email::render(&full, &prefs, version).to_application_data(version);
+    let mut data = if item.class == ItemClass::Email {
+        email::render(&full, &prefs, version).to_application_data(version)
+    } else {
+        // The device's zone is a Sync collection's; a Fetch places all-day events in UTC.
+        match crate::content::pim::render(
+            item.class,
+            &full.content,
+            &prefs,
+            &jiff::tz::TimeZone::UTC,
+        ) {
+            Ok(pim) => pim.to_application_data(version),
+            Err(e) => {
+                tracing::warn!(server_id, error = %e, "stored item does not convert");
+                return Ok(answer(ItemOperationsStatus::ConversionFailure));
+            }
+        }
+    };
     if let Some(schema) = &options.schema {
         apply_schema(&mut data, schema);
     }

@@ -14,6 +14,7 @@ pub mod estimate;
 pub mod folders;
 pub mod item_operations;
 pub mod move_items;
+pub mod pim_sync;
 pub mod ping;
 pub mod policy;
 pub mod push;

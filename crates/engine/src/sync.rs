@@ -11,7 +11,9 @@
 //!   (invariant 3).
 
 use crate::content::email::{self, BodyOptions};
+use crate::content::pim::{self, FAR_FUTURE};
 use crate::folders::parse_sync_key;
+use crate::pim_sync::{self, EventWrite};
 use crate::stats::Direction;
 use crate::{Engine, EngineError};
 use easd_protocol::commands::sync::{
@@ -22,7 +24,8 @@ use easd_protocol::items::airsyncbase::{BodyPreference, BodyType};
 use easd_protocol::items::email::EmailChange;
 use easd_protocol::{CommonStatus, ProtocolVersion};
 use easd_store::{
-    folder_type, Folder, ItemChange, ItemId, ItemSummary, Partnership, PartnershipId, Store,
+    folder_type, Folder, ItemChange, ItemClass, ItemId, ItemSummary, Partnership, PartnershipId,
+    Store,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -44,6 +47,14 @@ pub struct CollectionState {
     pub client_adds: Vec<(String, String)>,
     /// The folder's content modseq when this state was made (Ping compares it).
     pub snapshot: i64,
+    /// The properties the client manages (Supported with SyncKey 0, MS-ASCMD 2.2.3.179),
+    /// as (code page, token).
+    #[serde(default)]
+    pub supported: Option<Vec<(u8, u8)>>,
+    /// The IANA zone of the device's own events: all-day and floating events are placed
+    /// in it (MS-ASCAL 2.2.2.1 AllDayEvent: midnight to midnight in the device's zone).
+    #[serde(default)]
+    pub zone: Option<String>,
 }
 
 impl CollectionState {
@@ -76,14 +87,25 @@ pub struct SyncContext {
     pub now: i64,
 }
 
-/// The EAS class of a folder type.
-pub fn folder_class(folder_type_code: i32) -> &'static str {
+/// The class of the items a folder type holds.
+pub fn folder_item_class(folder_type_code: i32) -> ItemClass {
     match folder_type_code {
-        folder_type::CALENDAR | folder_type::USER_CALENDAR => "Calendar",
-        folder_type::CONTACTS | folder_type::USER_CONTACTS => "Contacts",
-        folder_type::TASKS | folder_type::USER_TASKS => "Tasks",
-        folder_type::NOTES | folder_type::USER_NOTES => "Notes",
-        _ => "Email",
+        folder_type::CALENDAR | folder_type::USER_CALENDAR => ItemClass::Calendar,
+        folder_type::CONTACTS | folder_type::USER_CONTACTS => ItemClass::Contacts,
+        folder_type::TASKS | folder_type::USER_TASKS => ItemClass::Tasks,
+        folder_type::NOTES | folder_type::USER_NOTES => ItemClass::Notes,
+        _ => ItemClass::Email,
+    }
+}
+
+/// The EAS class name (airsync:Class) of a folder type.
+pub fn folder_class(folder_type_code: i32) -> &'static str {
+    match folder_item_class(folder_type_code) {
+        ItemClass::Calendar => "Calendar",
+        ItemClass::Contacts => "Contacts",
+        ItemClass::Tasks => "Tasks",
+        ItemClass::Notes => "Notes",
+        ItemClass::Email => "Email",
     }
 }
 
@@ -103,9 +125,16 @@ pub fn filter_cutoff(filter: Option<FilterType>, now: i64) -> Option<i64> {
     Some(now - days * DAY)
 }
 
-/// The cutoff of a collection's FilterType: it applies to mail only (MS-ASCMD 2.2.3.69.2).
+/// The cutoff of a collection's FilterType (MS-ASCMD 2.2.3.69.2), compared with the date
+/// an item is relevant until (`content::pim::stored_fields`): mail by its date received,
+/// events by the end of their last occurrence (the past windows); IncompleteTasks keeps the
+/// tasks not completed. Contacts and notes have no filter.
 pub fn collection_cutoff(filter: Option<FilterType>, folder: &Folder, now: i64) -> Option<i64> {
-    filter_cutoff(filter, now).filter(|_| folder_class(folder.folder_type) == "Email")
+    match folder_item_class(folder.folder_type) {
+        ItemClass::Email | ItemClass::Calendar => filter_cutoff(filter, now),
+        ItemClass::Tasks if filter == Some(FilterType::IncompleteTasks) => Some(FAR_FUTURE),
+        _ => None,
+    }
 }
 
 /// What the next Sync of a collection sends from a state, before windowing. Sync and
@@ -230,6 +259,8 @@ pub struct CollectionPlan {
     version: ProtocolVersion,
     /// The EAS class of the folder, when it exists (for the items-synced counters).
     class: Option<&'static str>,
+    /// The zone all-day and floating events are rendered in (`CollectionState::zone`).
+    zone: jiff::tz::TimeZone,
 }
 
 impl CollectionPlan {
@@ -246,6 +277,7 @@ impl CollectionPlan {
             body: BodyOptions::default(),
             version,
             class: None,
+            zone: jiff::tz::TimeZone::UTC,
         }
     }
 
@@ -321,9 +353,9 @@ impl Engine {
         }
         let stats = self.stats.clone();
         let quarantined = partnership.access_state == easd_store::AccessState::Quarantined;
-        let (result, touched) = self
+        let (result, writes) = self
             .blocking(move |store| {
-                let mut touched = Vec::new();
+                let mut writes = DeviceWrites::default();
                 // A quarantined device sees only the notice that it awaits approval; once
                 // approved, the rest of the folder arrives as Adds (its state never had it).
                 let only = if quarantined {
@@ -331,7 +363,7 @@ impl Engine {
                 } else {
                     None
                 };
-                let r = plan_blocking(store, account, pid, &request, &ctx, only, &mut touched)?;
+                let r = plan_blocking(store, account, pid, &request, &ctx, only, &mut writes)?;
                 let moved = (request.commands.len(), r.command_count());
                 if moved != (0, 0) {
                     if let Some(class) = r.class {
@@ -339,12 +371,16 @@ impl Engine {
                         stats.count(class, Direction::ToDevice, moved.1);
                     }
                 }
-                Ok((r, touched))
+                Ok((r, writes))
             })
             .await?;
         // The device's own writes wake the other devices' Pings (not its own: it knows).
-        for folder in touched {
+        for folder in writes.folders {
             self.hub.changed(account.0, &[folder]);
+        }
+        // The device's event writes: the meeting messages they send hook in here.
+        if !writes.events.is_empty() {
+            tracing::debug!(events = writes.events.len(), "device wrote events");
         }
         Ok(result)
     }
@@ -363,6 +399,7 @@ impl Engine {
         let account = plan.account;
         let body = plan.body.clone();
         let version = plan.version;
+        let zone = plan.zone.clone();
         self.blocking(move |store| {
             let ids: Vec<ItemId> = items.iter().map(|it| it.id).collect();
             let full = store.items_full(account, &ids)?;
@@ -372,7 +409,7 @@ impl Engine {
                 .iter()
                 .filter_map(|it| {
                     let f = by_id.get(&it.id)?;
-                    let application_data = render_item(f, &body, version);
+                    let application_data = render_item(f, &body, version, &zone)?;
                     let server_id = it.server_id.clone();
                     Some(if it.add {
                         ServerCommand::Add {
@@ -399,7 +436,7 @@ fn plan_blocking(
     request: &SyncCollectionRequest,
     ctx: &SyncContext,
     only: Option<String>,
-    touched: &mut Vec<i64>,
+    writes: &mut DeviceWrites,
 ) -> Result<CollectionPlan, EngineError> {
     let collection = request.collection_id.as_str();
     let Some(folder) = store.folder_by_server_id(account, collection)? else {
@@ -427,6 +464,10 @@ fn plan_blocking(
         store.delete_sync_states(pid, Some(collection))?;
         let state = CollectionState {
             snapshot: folder.content_modseq.0,
+            supported: request
+                .supported
+                .as_ref()
+                .map(|s| s.tags().iter().map(|t| (t.page, t.token)).collect()),
             ..Default::default()
         };
         state.save(store, pid, collection, 1)?;
@@ -477,23 +518,33 @@ fn plan_blocking(
         body: options.body_preferences.clone(),
         body_part: options.body_part_preferences.clone(),
     };
+    let supported = state.supported.as_ref().map(|tags| {
+        easd_protocol::items::airsyncbase::Supported::from_tags(
+            tags.iter()
+                .map(|&(page, token)| easd_wbxml::Tag { page, token }),
+        )
+    });
+    let apply = ApplyCommands {
+        store,
+        account,
+        folder: &folder,
+        class: folder_item_class(folder.folder_type),
+        request,
+        options: &options,
+        replayed_adds: &replayed_adds,
+        ctx,
+        supported: supported.as_ref(),
+    };
     for command in &request.commands {
-        let r = apply_client_command(
-            store,
-            account,
-            &folder,
-            request,
-            &options,
-            &mut state,
-            &replayed_adds,
-            command,
-            ctx,
-            touched,
-        )?;
-        if let Some(r) = r {
+        if let Some(r) = apply.command(&mut state, command, writes)? {
             plan.response.responses.push(r);
         }
     }
+    plan.zone = state
+        .zone
+        .as_deref()
+        .and_then(|z| jiff::tz::TimeZone::get(z).ok())
+        .unwrap_or(jiff::tz::TimeZone::UTC);
 
     let get_changes = request.get_changes.unwrap_or(true);
     let window = request
@@ -560,196 +611,293 @@ fn plan_blocking(
     Ok(plan)
 }
 
+/// A stored item as ApplicationData; None (with a warning) for a stored item that no
+/// longer converts, which is then left out rather than failing the whole answer.
 fn render_item(
     item: &easd_store::FullItem,
     body: &BodyOptions,
     version: ProtocolVersion,
-) -> easd_wbxml::Element {
-    email::render(item, body, version).to_application_data(version)
+    zone: &jiff::tz::TimeZone,
+) -> Option<easd_wbxml::Element> {
+    if item.item.class == ItemClass::Email {
+        return Some(email::render(item, body, version).to_application_data(version));
+    }
+    match pim::render(item.item.class, &item.content, body, zone) {
+        Ok(pim) => Some(pim.to_application_data(version)),
+        Err(e) => {
+            tracing::warn!(server_id = %item.item.server_id, error = %e, "stored item does not convert");
+            None
+        }
+    }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn apply_client_command(
-    store: &dyn Store,
+/// What a device's Sync wrote, for the work that follows it outside the store call.
+#[derive(Debug, Default)]
+struct DeviceWrites {
+    /// Folders whose items changed (to wake other devices' Pings).
+    folders: Vec<i64>,
+    /// Events the device added, changed or deleted.
+    events: Vec<EventWrite>,
+}
+
+/// Applies a collection's client commands (MS-ASCMD 2.2.3.29.2 Commands).
+struct ApplyCommands<'a> {
+    store: &'a dyn Store,
     account: easd_store::AccountId,
-    folder: &Folder,
-    request: &SyncCollectionRequest,
-    options: &SyncOptions,
-    state: &mut CollectionState,
-    replayed_adds: &HashMap<String, String>,
-    command: &ClientCommand,
-    ctx: &SyncContext,
-    touched: &mut Vec<i64>,
-) -> Result<Option<ClientCommandResponse>, EngineError> {
-    let find = |server_id: &str| -> Result<Option<easd_store::Item>, EngineError> {
-        Ok(store
-            .item_by_server_id(account, server_id)?
-            .filter(|i| i.folder == folder.id))
-    };
-    Ok(match command {
-        ClientCommand::Add {
-            client_id,
-            class,
-            application_data,
-            ..
-        } => {
-            if let Some(server_id) = replayed_adds.get(client_id) {
-                state
-                    .client_adds
-                    .push((client_id.clone(), server_id.clone()));
-                return Ok(Some(ClientCommandResponse::Add {
-                    class: class.clone(),
-                    client_id: client_id.clone(),
-                    server_id: Some(server_id.clone()),
-                    status: SyncStatus::Success,
-                    application_data: None,
-                }));
-            }
-            match crate::drafts::add_draft(store, account, folder, application_data, ctx.now) {
-                Ok(item) => {
-                    touched.push(folder.id.0);
-                    state.known.insert(item.server_id.clone(), item.modseq.0);
-                    state
-                        .client_adds
-                        .push((client_id.clone(), item.server_id.clone()));
+    folder: &'a Folder,
+    class: ItemClass,
+    request: &'a SyncCollectionRequest,
+    options: &'a SyncOptions,
+    /// ClientId → ServerId of Adds answered before (a resent request).
+    replayed_adds: &'a HashMap<String, String>,
+    ctx: &'a SyncContext,
+    supported: Option<&'a easd_protocol::items::airsyncbase::Supported>,
+}
+
+impl ApplyCommands<'_> {
+    fn find(&self, server_id: &str) -> Result<Option<easd_store::Item>, EngineError> {
+        Ok(self
+            .store
+            .item_by_server_id(self.account, server_id)?
+            .filter(|i| i.folder == self.folder.id))
+    }
+
+    fn now(&self) -> jiff::Timestamp {
+        jiff::Timestamp::from_second(self.ctx.now).unwrap_or_else(|_| jiff::Timestamp::now())
+    }
+
+    fn command(
+        &self,
+        state: &mut CollectionState,
+        command: &ClientCommand,
+        writes: &mut DeviceWrites,
+    ) -> Result<Option<ClientCommandResponse>, EngineError> {
+        Ok(match command {
+            ClientCommand::Add {
+                client_id,
+                class,
+                application_data,
+                ..
+            } => {
+                let answer = |server_id: Option<String>, status| {
                     Some(ClientCommandResponse::Add {
                         class: class.clone(),
                         client_id: client_id.clone(),
-                        server_id: Some(item.server_id),
-                        status: SyncStatus::Success,
+                        server_id,
+                        status,
                         application_data: None,
                     })
+                };
+                if let Some(server_id) = self.replayed_adds.get(client_id) {
+                    state
+                        .client_adds
+                        .push((client_id.clone(), server_id.clone()));
+                    return Ok(answer(Some(server_id.clone()), SyncStatus::Success));
                 }
-                Err(status) => Some(ClientCommandResponse::Add {
-                    class: class.clone(),
-                    client_id: client_id.clone(),
-                    server_id: None,
-                    status,
-                    application_data: None,
-                }),
-            }
-        }
-        ClientCommand::Change {
-            server_id,
-            application_data,
-            ..
-        } => {
-            let Some(item) = find(server_id)? else {
-                return Ok(Some(ClientCommandResponse::Change {
-                    server_id: server_id.clone(),
-                    status: SyncStatus::ObjectNotFound,
-                    application_data: None,
-                }));
-            };
-            let Ok(change) = EmailChange::parse(application_data) else {
-                return Ok(Some(ClientCommandResponse::Change {
-                    server_id: server_id.clone(),
-                    status: SyncStatus::ClientServerConversionError,
-                    application_data: None,
-                }));
-            };
-            // MS-ASCMD 2.2.3.34 Conflict: 1 (the default) lets the server's newer version
-            // win; 0 lets the client's change through.
-            let server_newer = state
-                .known
-                .get(server_id)
-                .is_some_and(|seen| *seen < item.modseq.0);
-            if server_newer && options.conflict.unwrap_or(1) == 1 {
-                return Ok(Some(ClientCommandResponse::Change {
-                    server_id: server_id.clone(),
-                    status: SyncStatus::Conflict,
-                    application_data: None,
-                }));
-            }
-            let flag_status = change.flag.as_ref().map(|f| match f {
-                Some(flag) if !flag.is_cleared() => {
-                    flag.status.map(|s| i32::from(s.code())).unwrap_or(2)
+                let added = if self.class == ItemClass::Email {
+                    crate::drafts::add_draft(
+                        self.store,
+                        self.account,
+                        self.folder,
+                        application_data,
+                        self.ctx.now,
+                    )
+                } else {
+                    self.learn_zone(state, application_data);
+                    pim_sync::add(
+                        self.store,
+                        self.account,
+                        self.folder,
+                        self.class,
+                        application_data,
+                        self.now(),
+                        &mut writes.events,
+                    )?
+                };
+                match added {
+                    Ok(item) => {
+                        writes.folders.push(self.folder.id.0);
+                        state.known.insert(item.server_id.clone(), item.modseq.0);
+                        state
+                            .client_adds
+                            .push((client_id.clone(), item.server_id.clone()));
+                        answer(Some(item.server_id), SyncStatus::Success)
+                    }
+                    Err(status) => answer(None, status),
                 }
-                _ => 0,
-            });
-            let updated = store.update_item(
-                account,
-                item.id,
-                &ItemChange {
-                    read: change.read,
-                    flag_status,
-                    categories: change.categories,
-                    ..Default::default()
-                },
-            )?;
-            if updated.modseq != item.modseq {
-                touched.push(folder.id.0);
             }
-            if !server_newer {
-                state.known.insert(server_id.clone(), updated.modseq.0);
-            }
-            None
-        }
-        ClientCommand::Delete { server_id } => {
-            let Some(item) = find(server_id)? else {
-                // Already gone: the client's wish is met; drop it from what it has.
-                if state.known.remove(server_id).is_some() {
-                    return Ok(None);
-                }
-                return Ok(Some(ClientCommandResponse::Delete {
-                    server_id: server_id.clone(),
-                    status: SyncStatus::ObjectNotFound,
-                }));
-            };
-            // MS-ASCMD 2.2.3.44 DeletesAsMoves: absent means true.
-            let as_move = request.deletes_as_moves.unwrap_or(true)
-                && folder.folder_type != folder_type::DELETED_ITEMS;
-            let trash = if as_move {
-                store.default_folder(account, folder_type::DELETED_ITEMS)?
-            } else {
-                None
-            };
-            match trash {
-                Some(trash) => {
-                    store.move_item(account, item.id, trash.id)?;
-                    touched.push(trash.id.0);
-                }
-                None => store.delete_item(account, item.id)?,
-            }
-            touched.push(folder.id.0);
-            state.known.remove(server_id);
-            None
-        }
-        ClientCommand::Fetch { server_id } => {
-            let Some(item) = find(server_id)? else {
-                return Ok(Some(ClientCommandResponse::Fetch {
-                    server_id: server_id.clone(),
-                    status: SyncStatus::ObjectNotFound,
-                    application_data: None,
-                }));
-            };
-            let full = store.items_full(account, &[item.id])?;
-            let Some(f) = full.first() else {
-                return Ok(Some(ClientCommandResponse::Fetch {
-                    server_id: server_id.clone(),
-                    status: SyncStatus::ObjectNotFound,
-                    application_data: None,
-                }));
-            };
-            // A Fetch asks for the whole item: the preferences without truncation.
-            let prefs = BodyOptions::body(
-                options
-                    .body_preferences
-                    .iter()
-                    .map(|p| BodyPreference {
-                        truncation_size: None,
-                        all_or_none: false,
-                        ..p.clone()
+            ClientCommand::Change {
+                server_id,
+                application_data,
+                ..
+            } => {
+                let answer = |status| {
+                    Some(ClientCommandResponse::Change {
+                        server_id: server_id.clone(),
+                        status,
+                        application_data: None,
                     })
-                    .collect(),
-            );
-            Some(ClientCommandResponse::Fetch {
-                server_id: server_id.clone(),
-                status: SyncStatus::Success,
-                application_data: Some(render_item(f, &prefs, ctx.version)),
-            })
+                };
+                let Some(item) = self.find(server_id)? else {
+                    return Ok(answer(SyncStatus::ObjectNotFound));
+                };
+                // MS-ASCMD 2.2.3.34 Conflict: 1 (the default) lets the server's newer
+                // version win; 0 lets the client's change through.
+                let server_newer = state
+                    .known
+                    .get(server_id)
+                    .is_some_and(|seen| *seen < item.modseq.0);
+                if server_newer && self.options.conflict.unwrap_or(1) == 1 {
+                    return Ok(answer(SyncStatus::Conflict));
+                }
+                let updated = if self.class == ItemClass::Email {
+                    let Ok(change) = EmailChange::parse(application_data) else {
+                        return Ok(answer(SyncStatus::ClientServerConversionError));
+                    };
+                    change_email(self.store, self.account, &item, change)?
+                } else {
+                    self.learn_zone(state, application_data);
+                    let mode = pim_sync::change_mode(self.ctx.version, self.supported);
+                    match pim_sync::change(
+                        self.store,
+                        self.account,
+                        &item,
+                        application_data,
+                        mode,
+                        self.now(),
+                        &mut writes.events,
+                    )? {
+                        Ok(updated) => updated,
+                        Err(status) => return Ok(answer(status)),
+                    }
+                };
+                if updated.modseq != item.modseq {
+                    writes.folders.push(self.folder.id.0);
+                }
+                if !server_newer {
+                    state.known.insert(server_id.clone(), updated.modseq.0);
+                }
+                None
+            }
+            ClientCommand::Delete { server_id } => {
+                let Some(item) = self.find(server_id)? else {
+                    // Already gone: the client's wish is met; drop it from what it has.
+                    if state.known.remove(server_id).is_some() {
+                        return Ok(None);
+                    }
+                    return Ok(Some(ClientCommandResponse::Delete {
+                        server_id: server_id.clone(),
+                        status: SyncStatus::ObjectNotFound,
+                    }));
+                };
+                // MS-ASCMD 2.2.3.44 DeletesAsMoves: absent means true. Deleted Items holds
+                // mail; an event, contact, task or note is deleted.
+                let as_move = self.request.deletes_as_moves.unwrap_or(true)
+                    && self.class == ItemClass::Email
+                    && self.folder.folder_type != folder_type::DELETED_ITEMS;
+                let trash = if as_move {
+                    self.store
+                        .default_folder(self.account, folder_type::DELETED_ITEMS)?
+                } else {
+                    None
+                };
+                match trash {
+                    Some(trash) => {
+                        self.store.move_item(self.account, item.id, trash.id)?;
+                        writes.folders.push(trash.id.0);
+                    }
+                    None => {
+                        if item.class == ItemClass::Calendar {
+                            writes.events.push(EventWrite {
+                                before: Some(self.store.item_content(self.account, item.id)?),
+                                after: None,
+                            });
+                        }
+                        self.store.delete_item(self.account, item.id)?
+                    }
+                }
+                writes.folders.push(self.folder.id.0);
+                state.known.remove(server_id);
+                None
+            }
+            ClientCommand::Fetch { server_id } => {
+                let not_found = Some(ClientCommandResponse::Fetch {
+                    server_id: server_id.clone(),
+                    status: SyncStatus::ObjectNotFound,
+                    application_data: None,
+                });
+                let Some(item) = self.find(server_id)? else {
+                    return Ok(not_found);
+                };
+                let Some(f) = self.store.items_full(self.account, &[item.id])?.pop() else {
+                    return Ok(not_found);
+                };
+                // A Fetch asks for the whole item: the preferences without truncation.
+                let prefs = BodyOptions::body(
+                    self.options
+                        .body_preferences
+                        .iter()
+                        .map(|p| BodyPreference {
+                            truncation_size: None,
+                            all_or_none: false,
+                            ..p.clone()
+                        })
+                        .collect(),
+                );
+                let zone = state
+                    .zone
+                    .as_deref()
+                    .and_then(|z| jiff::tz::TimeZone::get(z).ok())
+                    .unwrap_or(jiff::tz::TimeZone::UTC);
+                match render_item(&f, &prefs, self.ctx.version, &zone) {
+                    Some(data) => Some(ClientCommandResponse::Fetch {
+                        server_id: server_id.clone(),
+                        status: SyncStatus::Success,
+                        application_data: Some(data),
+                    }),
+                    None => Some(ClientCommandResponse::Fetch {
+                        server_id: server_id.clone(),
+                        status: SyncStatus::ClientServerConversionError,
+                        application_data: None,
+                    }),
+                }
+            }
+        })
+    }
+
+    /// Remembers the zone of a device's event: its all-day events are placed in it.
+    fn learn_zone(&self, state: &mut CollectionState, application_data: &easd_wbxml::Element) {
+        if self.class != ItemClass::Calendar {
+            return;
         }
-    })
+        if let Some(zone) = pim_sync::device_zone(application_data) {
+            state.zone = Some(zone);
+        }
+    }
+}
+
+/// A client's Change of a message: read, flag and categories (MS-ASEMAIL 2.2.2 "can be
+/// changed by the client").
+fn change_email(
+    store: &dyn Store,
+    account: easd_store::AccountId,
+    item: &easd_store::Item,
+    change: EmailChange,
+) -> Result<easd_store::Item, EngineError> {
+    let flag_status = change.flag.as_ref().map(|f| match f {
+        Some(flag) if !flag.is_cleared() => flag.status.map(|s| i32::from(s.code())).unwrap_or(2),
+        _ => 0,
+    });
+    Ok(store.update_item(
+        account,
+        item.id,
+        &ItemChange {
+            read: change.read,
+            flag_status,
+            categories: change.categories,
+            ..Default::default()
+        },
+    )?)
 }
 
 impl Engine {

@@ -886,6 +886,7 @@ fn set_component(card: &mut VCard, s: Structured, pos: usize, value: Option<&str
 #[cfg(test)]
 mod tests {
     use super::*;
+    use easd_protocol::items::airsyncbase::Supported;
     use easd_protocol::ProtocolVersion;
 
     /// A contact as a phone fills it: every property a client may set.

@@ -1,0 +1,147 @@
+//! A client's Sync Add and Change in a Calendar, Contacts, Tasks or Notes folder
+//! (MS-ASCMD 2.2.3.7.2 Add, 2.2.3.24.2 Change): the item converted into its stored format
+//! by `content::pim`, and the store written.
+
+use crate::content::pim::{stored_fields, PimItem};
+use crate::content::ChangeMode;
+use crate::EngineError;
+use easd_protocol::commands::sync::SyncStatus;
+use easd_protocol::items::airsyncbase::Supported;
+use easd_protocol::ProtocolVersion;
+use easd_store::{AccountId, Folder, Item, ItemChange, ItemClass, NewItem, Store};
+use easd_wbxml::Element;
+use jiff::Timestamp;
+
+/// The stored iCalendar text of an event before and after a device's write (None: absent),
+/// for the meeting messages a device's own events send.
+#[derive(Debug, Clone, Default)]
+pub struct EventWrite {
+    pub before: Option<Vec<u8>>,
+    pub after: Option<Vec<u8>>,
+}
+
+/// How a client's Change applies: from 16.0 only the properties sent change (MS-ASCMD
+/// 2.2.3.24.2: "In protocol version 16.0 and 16.1, ... only the properties that are
+/// changed"); before, the item is whole, with the collection's Supported list ghosting the
+/// others (MS-ASAIRS 3.1.5.3).
+pub fn change_mode(version: ProtocolVersion, supported: Option<&Supported>) -> ChangeMode<'_> {
+    if version >= ProtocolVersion::V16_0 {
+        ChangeMode::Partial
+    } else {
+        ChangeMode::Replace { supported }
+    }
+}
+
+/// A fresh iCalendar/vCard UID (RFC 4122 version 4 form).
+pub fn new_uid() -> String {
+    let n: u128 = rand::random();
+    let hex = format!("{:032x}", n);
+    format!(
+        "{}-{}-4{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[13..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+/// Adds a client's item to `folder`. A client mistake is a status, not an error.
+pub fn add(
+    store: &dyn Store,
+    account: AccountId,
+    folder: &Folder,
+    class: ItemClass,
+    application_data: &Element,
+    now: Timestamp,
+    events: &mut Vec<EventWrite>,
+) -> Result<Result<Item, SyncStatus>, EngineError> {
+    let converted = PimItem::parse(class, application_data).and_then(|item| {
+        let content = item.new_content(&new_uid(), now)?;
+        let fields = stored_fields(class, content.as_bytes())?;
+        Ok((content, fields))
+    });
+    let (content, fields) = match converted {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::info!(error = %e, ?class, "client Add does not convert");
+            return Ok(Err(SyncStatus::ClientServerConversionError));
+        }
+    };
+    let content = content.into_bytes();
+    if class == ItemClass::Calendar {
+        events.push(EventWrite {
+            before: None,
+            after: Some(content.clone()),
+        });
+    }
+    let item = store.add_item(
+        account,
+        NewItem {
+            folder: folder.id,
+            class,
+            content,
+            fields,
+        },
+    )?;
+    Ok(Ok(item))
+}
+
+/// Applies a client's Change to a stored item.
+pub fn change(
+    store: &dyn Store,
+    account: AccountId,
+    item: &Item,
+    application_data: &Element,
+    mode: ChangeMode,
+    now: Timestamp,
+    events: &mut Vec<EventWrite>,
+) -> Result<Result<Item, SyncStatus>, EngineError> {
+    let stored = store.item_content(account, item.id)?;
+    let converted = PimItem::parse(item.class, application_data).and_then(|change| {
+        let content = change.changed_content(&stored, mode, now)?;
+        let fields = stored_fields(item.class, content.as_bytes())?;
+        Ok((content, fields))
+    });
+    let (content, fields) = match converted {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::info!(error = %e, server_id = %item.server_id, "client Change does not convert");
+            return Ok(Err(SyncStatus::ClientServerConversionError));
+        }
+    };
+    let content = content.into_bytes();
+    if content == stored {
+        return Ok(Ok(item.clone()));
+    }
+    if item.class == ItemClass::Calendar {
+        events.push(EventWrite {
+            before: Some(stored),
+            after: Some(content.clone()),
+        });
+    }
+    let updated = store.update_item(
+        account,
+        item.id,
+        &ItemChange {
+            replace: Some((content, fields)),
+            ..Default::default()
+        },
+    )?;
+    Ok(Ok(updated))
+}
+
+/// The IANA zone of the Timezone a client's event carries (MS-ASCAL 2.2.2.46), in the
+/// rules of its start's year.
+pub fn device_zone(application_data: &Element) -> Option<String> {
+    let event = easd_protocol::items::calendar::Calendar::parse(application_data).ok()?;
+    let blob = event.timezone.as_ref()?;
+    let year = event
+        .fields
+        .start_time
+        .as_deref()
+        .and_then(crate::recipients::parse_eas_datetime)
+        .map_or(2026, |t| t.year() as i16);
+    let zone = crate::content::timezone::to_iana(blob, year).ok()?;
+    zone.iana_name().map(str::to_owned)
+}
