@@ -198,6 +198,7 @@ impl Device {
             .iter()
             .map(|id| ClientCommand::Delete {
                 server_id: id.clone(),
+                instance_id: None,
             })
             .collect();
         self.sync_once(collection, commands).await?;

@@ -110,7 +110,26 @@ pub fn change(
             return Ok(Err(SyncStatus::ClientServerConversionError));
         }
     };
-    let content = content.into_bytes();
+    write_change(
+        store,
+        account,
+        item,
+        stored,
+        content.into_bytes(),
+        fields,
+        events,
+    )
+}
+
+fn write_change(
+    store: &dyn Store,
+    account: AccountId,
+    item: &Item,
+    stored: Vec<u8>,
+    content: Vec<u8>,
+    fields: easd_store::ItemFields,
+    events: &mut Vec<EventWrite>,
+) -> Result<Result<Item, SyncStatus>, EngineError> {
     if content == stored {
         return Ok(Ok(item.clone()));
     }
@@ -144,4 +163,47 @@ pub fn device_zone(application_data: &Element) -> Option<String> {
         .map_or(2026, |t| t.year() as i16);
     let zone = crate::content::timezone::to_iana(blob, year).ok()?;
     zone.iana_name().map(str::to_owned)
+}
+
+/// A 16.x Delete with an InstanceId (MS-ASAIRS 2.2.2.25): that occurrence of the series
+/// becomes a deleted exception (EXDATE); the series stays.
+pub fn delete_occurrence(
+    store: &dyn Store,
+    account: AccountId,
+    item: &Item,
+    instance_id: &str,
+    now: Timestamp,
+    events: &mut Vec<EventWrite>,
+) -> Result<Result<Item, SyncStatus>, EngineError> {
+    let change = easd_protocol::items::calendar::Calendar {
+        exceptions: Some(vec![easd_protocol::items::calendar::Exception {
+            deleted: Some(true),
+            exception_start_time: Some(instance_id.to_owned()),
+            ..Default::default()
+        }]),
+        ..Default::default()
+    };
+    let stored = store.item_content(account, item.id)?;
+    let converted = PimItem::Event(Box::new(change))
+        .changed_content(&stored, ChangeMode::Partial, now)
+        .and_then(|content| {
+            let fields = stored_fields(item.class, content.as_bytes())?;
+            Ok((content, fields))
+        });
+    let (content, fields) = match converted {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::info!(error = %e, server_id = %item.server_id, "occurrence delete does not convert");
+            return Ok(Err(SyncStatus::ClientServerConversionError));
+        }
+    };
+    write_change(
+        store,
+        account,
+        item,
+        stored,
+        content.into_bytes(),
+        fields,
+        events,
+    )
 }

@@ -779,7 +779,38 @@ impl ApplyCommands<'_> {
                 }
                 None
             }
-            ClientCommand::Delete { server_id } => {
+            ClientCommand::Delete {
+                server_id,
+                instance_id: Some(instance),
+            } if self.class == ItemClass::Calendar => {
+                let Some(item) = self.find(server_id)? else {
+                    return Ok(Some(ClientCommandResponse::Delete {
+                        server_id: server_id.clone(),
+                        status: SyncStatus::ObjectNotFound,
+                    }));
+                };
+                match pim_sync::delete_occurrence(
+                    self.store,
+                    self.account,
+                    &item,
+                    instance,
+                    self.now(),
+                    &mut writes.events,
+                )? {
+                    Ok(updated) => {
+                        if updated.modseq != item.modseq {
+                            writes.folders.push(self.folder.id.0);
+                        }
+                        state.known.insert(server_id.clone(), updated.modseq.0);
+                        None
+                    }
+                    Err(status) => Some(ClientCommandResponse::Delete {
+                        server_id: server_id.clone(),
+                        status,
+                    }),
+                }
+            }
+            ClientCommand::Delete { server_id, .. } => {
                 let Some(item) = self.find(server_id)? else {
                     // Already gone: the client's wish is met; drop it from what it has.
                     if state.known.remove(server_id).is_some() {

@@ -347,6 +347,7 @@ async fn invariant_7_another_users_server_id_is_not_found() {
             },
             ClientCommand::Delete {
                 server_id: bob_item.server_id.clone(),
+                instance_id: None,
             },
         ],
     )

@@ -299,6 +299,7 @@ async fn a_16_change_touches_only_the_properties_sent_and_delete_removes_the_con
 
     a.sync(vec![ClientCommand::Delete {
         server_id: sid.clone(),
+        instance_id: None,
     }])
     .await;
     assert_eq!(removed(&b.sync(vec![]).await), vec![sid.clone()]);
@@ -521,4 +522,37 @@ async fn a_note_round_trips_and_its_body_is_cut_to_the_preference() {
     assert_eq!(body.truncated, Some(true));
     assert_eq!(body.data.unwrap().to_text(), "milk");
     assert!(got.last_modified_date.is_some());
+}
+
+#[tokio::test]
+async fn a_16_delete_with_an_instance_id_removes_one_occurrence_and_keeps_the_series() {
+    let w = world();
+    let v = ProtocolVersion::V16_1;
+    let mut a = Device::new(&w, "A", folder_type::CALENDAR, v).await;
+    let mut b = Device::new(&w, "B", folder_type::CALENDAR, v).await;
+    let sid = a
+        .add(berlin_weekly("20261014T070000Z", "20261014T073000Z").to_application_data(v))
+        .await;
+    b.sync(vec![]).await;
+    // The occurrence after the end of DST: 09:00 CET is 08:00 UTC.
+    a.sync(vec![ClientCommand::Delete {
+        server_id: sid.clone(),
+        instance_id: Some("20261028T080000Z".into()),
+    }])
+    .await;
+    let ics = w.stored(&sid);
+    assert!(
+        ics.contains("EXDATE;TZID=Europe/Berlin:20261028T090000"),
+        "{ics}"
+    );
+    let r = b.sync(vec![]).await;
+    assert!(removed(&r).is_empty());
+    let got = Calendar::parse(&items(&r)[0].1).unwrap();
+    let exceptions = got.exceptions.unwrap();
+    assert_eq!(exceptions.len(), 1);
+    assert_eq!(exceptions[0].deleted, Some(true));
+    assert_eq!(
+        exceptions[0].exception_start_time.as_deref(),
+        Some("20261028T080000Z")
+    );
 }

@@ -376,8 +376,12 @@ pub enum ClientCommand {
         /// email2:Send (16.0+).
         send: bool,
     },
-    /// Delete (2.2.3.42.2).
-    Delete { server_id: String },
+    /// Delete (2.2.3.42.2); with an InstanceId (16.0+, MS-ASAIRS 2.2.2.25) only that
+    /// occurrence of a recurring event.
+    Delete {
+        server_id: String,
+        instance_id: Option<String>,
+    },
     /// Fetch (2.2.3.67.2): the client wants the whole item (typically after truncation).
     Fetch { server_id: String },
 }
@@ -399,6 +403,7 @@ impl ClientCommand {
             }),
             t if t == airsync::DELETE => Ok(ClientCommand::Delete {
                 server_id: e.required_text(airsync::SERVER_ID)?,
+                instance_id: e.optional_text_max(airsyncbase::INSTANCE_ID, 64)?,
             }),
             t if t == airsync::FETCH => Ok(ClientCommand::Fetch {
                 server_id: e.required_text(airsync::SERVER_ID)?,
@@ -415,7 +420,7 @@ impl ClientCommand {
         match self {
             ClientCommand::Add { .. } => None,
             ClientCommand::Change { server_id, .. }
-            | ClientCommand::Delete { server_id }
+            | ClientCommand::Delete { server_id, .. }
             | ClientCommand::Fetch { server_id } => Some(server_id),
         }
     }
@@ -450,8 +455,14 @@ impl ClientCommand {
                 }
                 e
             }
-            ClientCommand::Delete { server_id } => {
-                Element::new(airsync::DELETE).with_text(airsync::SERVER_ID, server_id.clone())
+            ClientCommand::Delete {
+                server_id,
+                instance_id,
+            } => {
+                let mut e =
+                    Element::new(airsync::DELETE).with_text(airsync::SERVER_ID, server_id.clone());
+                e.push_opt(airsyncbase::INSTANCE_ID, instance_id.as_deref());
+                e
             }
             ClientCommand::Fetch { server_id } => {
                 Element::new(airsync::FETCH).with_text(airsync::SERVER_ID, server_id.clone())
@@ -1113,7 +1124,7 @@ mod tests {
             }
         );
         assert_eq!(cmds[1].server_id(), Some("4:3"));
-        assert!(matches!(&cmds[2], ClientCommand::Delete { server_id } if server_id == "4:4"));
+        assert!(matches!(&cmds[2], ClientCommand::Delete { server_id, .. } if server_id == "4:4"));
         assert!(matches!(&cmds[3], ClientCommand::Fetch { server_id } if server_id == "4:5"));
         assert_eq!(SyncRequest::parse(&r.to_element()).unwrap(), r);
     }
