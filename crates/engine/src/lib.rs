@@ -68,6 +68,8 @@ pub struct EngineSettings {
     pub admin_email: Option<String>,
     /// The SMTP smarthost for remote recipients.
     pub relay: Option<submission::Relay>,
+    /// Where all-day and floating events are placed for a device whose zone is not known.
+    pub time_zone: jiff::tz::TimeZone,
 }
 
 impl Default for EngineSettings {
@@ -78,6 +80,7 @@ impl Default for EngineSettings {
             fault_drop_client_deletes: false,
             admin_email: None,
             relay: None,
+            time_zone: jiff::tz::TimeZone::UTC,
         }
     }
 }

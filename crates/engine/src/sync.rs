@@ -51,10 +51,6 @@ pub struct CollectionState {
     /// as (code page, token).
     #[serde(default)]
     pub supported: Option<Vec<(u8, u8)>>,
-    /// The IANA zone of the device's own events: all-day and floating events are placed
-    /// in it (MS-ASCAL 2.2.2.1 AllDayEvent: midnight to midnight in the device's zone).
-    #[serde(default)]
-    pub zone: Option<String>,
 }
 
 impl CollectionState {
@@ -353,17 +349,26 @@ impl Engine {
         }
         let stats = self.stats.clone();
         let quarantined = partnership.access_state == easd_store::AccessState::Quarantined;
+        let default_zone = self.settings.time_zone.clone();
         let (result, writes) = self
             .blocking(move |store| {
                 let mut writes = DeviceWrites::default();
                 // A quarantined device sees only the notice that it awaits approval; once
                 // approved, the rest of the folder arrives as Adds (its state never had it).
-                let only = if quarantined {
-                    Some(crate::access::quarantine_notice(store, pid)?.unwrap_or_default())
-                } else {
-                    None
+                let view = DeviceView {
+                    only: if quarantined {
+                        Some(crate::access::quarantine_notice(store, pid)?.unwrap_or_default())
+                    } else {
+                        None
+                    },
+                    zone: store
+                        .sync_state(pid, DEVICE_ZONE, 1)?
+                        .and_then(|name| {
+                            jiff::tz::TimeZone::get(&String::from_utf8_lossy(&name)).ok()
+                        })
+                        .unwrap_or(default_zone),
                 };
-                let r = plan_blocking(store, account, pid, &request, &ctx, only, &mut writes)?;
+                let r = plan_blocking(store, account, pid, &request, &ctx, &view, &mut writes)?;
                 let moved = (request.commands.len(), r.command_count());
                 if moved != (0, 0) {
                     if let Some(class) = r.class {
@@ -435,7 +440,7 @@ fn plan_blocking(
     pid: PartnershipId,
     request: &SyncCollectionRequest,
     ctx: &SyncContext,
-    only: Option<String>,
+    view: &DeviceView,
     writes: &mut DeviceWrites,
 ) -> Result<CollectionPlan, EngineError> {
     let collection = request.collection_id.as_str();
@@ -527,6 +532,7 @@ fn plan_blocking(
     let apply = ApplyCommands {
         store,
         account,
+        pid,
         folder: &folder,
         class: folder_item_class(folder.folder_type),
         request,
@@ -534,17 +540,14 @@ fn plan_blocking(
         replayed_adds: &replayed_adds,
         ctx,
         supported: supported.as_ref(),
+        view,
     };
     for command in &request.commands {
         if let Some(r) = apply.command(&mut state, command, writes)? {
             plan.response.responses.push(r);
         }
     }
-    plan.zone = state
-        .zone
-        .as_deref()
-        .and_then(|z| jiff::tz::TimeZone::get(z).ok())
-        .unwrap_or(jiff::tz::TimeZone::UTC);
+    plan.zone = view.zone.clone();
 
     let get_changes = request.get_changes.unwrap_or(true);
     let window = request
@@ -553,7 +556,7 @@ fn plan_blocking(
         .map(|w| (w as usize).clamp(1, MAX_WINDOW))
         .unwrap_or(DEFAULT_WINDOW);
     let mut listing = store.list_folder_items(account, folder.id)?;
-    if let Some(only) = &only {
+    if let Some(only) = &view.only {
         listing.items.retain(|i| &i.server_id == only);
     }
     let mut unchanged = request.commands.is_empty();
@@ -631,6 +634,20 @@ fn render_item(
     }
 }
 
+/// What a device is shown of a collection.
+struct DeviceView {
+    /// A quarantined device sees only this item (the notice that it awaits approval).
+    only: Option<String>,
+    /// The zone all-day and floating events are placed in (MS-ASCAL 2.2.2.1 AllDayEvent:
+    /// midnight to midnight in the device's zone): the device's own (`DEVICE_ZONE`),
+    /// else the server's `time_zone`.
+    zone: jiff::tz::TimeZone,
+}
+
+/// The sync-state collection that keeps the IANA zone of a device's own events; it
+/// outlives a collection's reset.
+pub const DEVICE_ZONE: &str = "device:zone";
+
 /// What a device's Sync wrote, for the work that follows it outside the store call.
 #[derive(Debug, Default)]
 struct DeviceWrites {
@@ -644,6 +661,7 @@ struct DeviceWrites {
 struct ApplyCommands<'a> {
     store: &'a dyn Store,
     account: easd_store::AccountId,
+    pid: PartnershipId,
     folder: &'a Folder,
     class: ItemClass,
     request: &'a SyncCollectionRequest,
@@ -652,6 +670,7 @@ struct ApplyCommands<'a> {
     replayed_adds: &'a HashMap<String, String>,
     ctx: &'a SyncContext,
     supported: Option<&'a easd_protocol::items::airsyncbase::Supported>,
+    view: &'a DeviceView,
 }
 
 impl ApplyCommands<'_> {
@@ -703,7 +722,7 @@ impl ApplyCommands<'_> {
                         self.ctx.now,
                     )
                 } else {
-                    self.learn_zone(state, application_data);
+                    self.learn_zone(application_data)?;
                     pim_sync::add(
                         self.store,
                         self.account,
@@ -756,7 +775,7 @@ impl ApplyCommands<'_> {
                     };
                     change_email(self.store, self.account, &item, change)?
                 } else {
-                    self.learn_zone(state, application_data);
+                    self.learn_zone(application_data)?;
                     let mode = pim_sync::change_mode(self.ctx.version, self.supported);
                     match pim_sync::change(
                         self.store,
@@ -875,12 +894,7 @@ impl ApplyCommands<'_> {
                         })
                         .collect(),
                 );
-                let zone = state
-                    .zone
-                    .as_deref()
-                    .and_then(|z| jiff::tz::TimeZone::get(z).ok())
-                    .unwrap_or(jiff::tz::TimeZone::UTC);
-                match render_item(&f, &prefs, self.ctx.version, &zone) {
+                match render_item(&f, &prefs, self.ctx.version, &self.view.zone) {
                     Some(data) => Some(ClientCommandResponse::Fetch {
                         server_id: server_id.clone(),
                         status: SyncStatus::Success,
@@ -897,13 +911,18 @@ impl ApplyCommands<'_> {
     }
 
     /// Remembers the zone of a device's event: its all-day events are placed in it.
-    fn learn_zone(&self, state: &mut CollectionState, application_data: &easd_wbxml::Element) {
+    fn learn_zone(&self, application_data: &easd_wbxml::Element) -> Result<(), EngineError> {
         if self.class != ItemClass::Calendar {
-            return;
+            return Ok(());
         }
-        if let Some(zone) = pim_sync::device_zone(application_data) {
-            state.zone = Some(zone);
+        let Some(zone) = pim_sync::device_zone(application_data) else {
+            return Ok(());
+        };
+        if self.view.zone.iana_name() != Some(zone.as_str()) {
+            self.store
+                .put_sync_state(self.pid, DEVICE_ZONE, 1, zone.as_bytes())?;
         }
+        Ok(())
     }
 }
 

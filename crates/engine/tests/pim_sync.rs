@@ -556,3 +556,69 @@ async fn a_16_delete_with_an_instance_id_removes_one_occurrence_and_keeps_the_se
         Some("20261028T080000Z")
     );
 }
+
+#[tokio::test]
+async fn an_all_day_event_stays_on_its_day_in_each_devices_zone() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = EngineSettings {
+        time_zone: jiff::tz::TimeZone::get("America/New_York").unwrap(),
+        ..EngineSettings::default()
+    };
+    let engine = Engine::open(dir.path(), settings).unwrap();
+    let account = engine
+        .store()
+        .create_account("pim@example.com", &password::hash_password("pw"))
+        .unwrap();
+    let w = World {
+        _dir: dir,
+        engine,
+        account,
+    };
+    // An imported all-day event: DATE values, no zone.
+    let ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:xmas@example.com\r\nDTSTAMP:20261101T000000Z\r\nDTSTART;VALUE=DATE:20261224\r\nDTEND;VALUE=DATE:20261225\r\nSUMMARY:Christmas Eve\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    let cal = w.folder(folder_type::CALENDAR);
+    let fields =
+        easd_engine::content::pim::stored_fields(easd_store::ItemClass::Calendar, ics.as_bytes())
+            .unwrap();
+    w.engine
+        .store()
+        .add_item(
+            w.account.id,
+            easd_store::NewItem {
+                folder: cal.id,
+                class: easd_store::ItemClass::Calendar,
+                content: ics.as_bytes().to_vec(),
+                fields,
+            },
+        )
+        .unwrap();
+
+    let v = ProtocolVersion::V14_1;
+    // A device whose zone is not known yet: the server's time_zone.
+    let mut ny = Device::new(&w, "NY", folder_type::CALENDAR, v).await;
+    let got = Calendar::parse(&items(&ny.sync(vec![]).await)[0].1).unwrap();
+    assert_eq!(got.fields.all_day_event, Some(true));
+    assert_eq!(got.fields.start_time.as_deref(), Some("20261224T050000Z"));
+    assert_eq!(got.fields.end_time.as_deref(), Some("20261225T050000Z"));
+    let new_york = jiff::tz::TimeZone::get("America/New_York").unwrap();
+    assert_eq!(got.timezone, Some(from_iana(&new_york, 2026).unwrap()));
+
+    // A device in Berlin (learned from its own event) gets midnight in Berlin.
+    let mut berlin = Device::new(&w, "BER", folder_type::CALENDAR, v).await;
+    berlin
+        .add(berlin_weekly("20261014T070000Z", "20261014T073000Z").to_application_data(v))
+        .await;
+    let mut berlin = Device {
+        key: "0".into(),
+        ..berlin
+    };
+    berlin.sync(vec![]).await;
+    let all = items(&berlin.sync(vec![]).await);
+    let xmas = all
+        .iter()
+        .map(|(_, d)| Calendar::parse(d).unwrap())
+        .find(|c| c.fields.subject.as_deref() == Some("Christmas Eve"))
+        .unwrap();
+    assert_eq!(xmas.fields.start_time.as_deref(), Some("20261223T230000Z"));
+    assert_eq!(xmas.fields.end_time.as_deref(), Some("20261224T230000Z"));
+}

@@ -59,6 +59,9 @@ pub struct Config {
     /// Mailbox logging: the longest request or response body (as XML) kept per entry, in
     /// bytes; longer ones are cut and marked as cut.
     pub device_log_max_body: usize,
+    /// The IANA zone all-day and floating events are placed in for a device whose own
+    /// zone is not known yet (it is learned from the first event the device writes).
+    pub time_zone: String,
 }
 
 impl Default for Config {
@@ -89,6 +92,7 @@ impl Default for Config {
             fault_drop_client_deletes: false,
             admin_email: None,
             device_log_max_body: 64 * 1024,
+            time_zone: "UTC".into(),
         }
     }
 }
@@ -109,6 +113,8 @@ pub enum ConfigError {
     Env { var: String, message: String },
     #[error("{key} = {value:?} is not a socket address (host:port)")]
     Addr { key: &'static str, value: String },
+    #[error("time_zone = {0:?} is not an IANA time zone (e.g. \"Europe/Berlin\")")]
+    TimeZone(String),
 }
 
 impl Config {
@@ -202,6 +208,7 @@ impl Config {
         "fault_drop_client_deletes",
         "admin_email",
         "device_log_max_body",
+        "time_zone",
     ];
 
     fn validate(&self) -> Result<(), ConfigError> {
@@ -214,7 +221,14 @@ impl Config {
         ] {
             parse_listen(key, value)?;
         }
+        self.zone()?;
         Ok(())
+    }
+
+    /// The `time_zone` setting.
+    pub fn zone(&self) -> Result<jiff::tz::TimeZone, ConfigError> {
+        jiff::tz::TimeZone::get(self.time_zone.trim())
+            .map_err(|_| ConfigError::TimeZone(self.time_zone.clone()))
     }
 
     pub fn listen_addr(&self, key: &'static str) -> Option<SocketAddr> {
@@ -249,6 +263,16 @@ mod tests {
         let c = Config::load(Path::new("/nonexistent/easd.toml"), Vec::new()).unwrap();
         assert_eq!(c.heartbeat_max, 3540);
         assert_eq!(c.http_listen, "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn a_time_zone_that_is_not_iana_is_refused() {
+        let env = |v: &str| vec![("EASD_TIME_ZONE".to_string(), v.to_string())];
+        let c = Config::load(Path::new("/nonexistent/easd.toml"), env("Europe/Berlin")).unwrap();
+        assert_eq!(c.zone().unwrap().iana_name(), Some("Europe/Berlin"));
+        let err =
+            Config::load(Path::new("/nonexistent/easd.toml"), env("Mars/Olympus")).unwrap_err();
+        assert!(err.to_string().contains("Mars/Olympus"), "{err}");
     }
 
     #[test]

@@ -70,6 +70,8 @@ pub fn engine_settings(config: &Config) -> EngineSettings {
             .filter(|a| !a.is_empty())
             .map(str::to_lowercase),
         relay: commands::relay(config),
+        // Validated when the configuration was loaded.
+        time_zone: config.zone().unwrap_or(jiff::tz::TimeZone::UTC),
     }
 }
 
