@@ -1,8 +1,8 @@
-//! `easd demo`: the server on a demo data dir, with a demo user and a few sample messages,
-//! and what to type on a phone.
+//! `easd demo`: the server on a demo data dir, with a demo user, a few sample messages,
+//! events, contacts, a task and a note, and what to type on a phone.
 
 use anyhow::Context;
-use easd_store::{password, Store};
+use easd_store::{password, ItemClass, NewItem, Store};
 use mail_builder::MessageBuilder;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -60,6 +60,48 @@ fn sample_messages() -> Vec<Vec<u8>> {
     out
 }
 
+/// A few events, contacts, a task and a note, so a phone shows every class at once. The
+/// events fall in the coming days: a weekly series in Berlin time, a lunch in New York time
+/// and an all-day event.
+fn sample_pim(today: jiff::civil::Date) -> Vec<(i32, ItemClass, String)> {
+    let day = |n: i64| {
+        today
+            .checked_add(jiff::Span::new().days(n))
+            .unwrap_or(today)
+            .strftime("%Y%m%d")
+            .to_string()
+    };
+    let event = |uid: &str, body: String| {
+        format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//easd//demo//EN\r\nBEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:{}T000000Z\r\n{body}END:VEVENT\r\nEND:VCALENDAR\r\n",
+            day(0)
+        )
+    };
+    let card = |uid: &str, body: &str| {
+        format!("BEGIN:VCARD\r\nVERSION:4.0\r\nUID:{uid}\r\n{body}END:VCARD\r\n")
+    };
+    use easd_store::folder_type::{CALENDAR, CONTACTS, NOTES, TASKS};
+    vec![
+        (CALENDAR, ItemClass::Calendar, event("demo-standup@easd", format!(
+            "DTSTART;TZID=Europe/Berlin:{}T093000\r\nDTEND;TZID=Europe/Berlin:{}T094500\r\nRRULE:FREQ=WEEKLY;BYDAY=MO,WE,FR\r\nSUMMARY:Team standup\r\nLOCATION:Room 1\r\nBEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER:-PT10M\r\nEND:VALARM\r\n",
+            day(1), day(1)))),
+        (CALENDAR, ItemClass::Calendar, event("demo-lunch@easd", format!(
+            "DTSTART;TZID=America/New_York:{}T120000\r\nDTEND;TZID=America/New_York:{}T130000\r\nSUMMARY:Lunch with Renée\r\nDESCRIPTION:Shown at noon New York time, in your phone's own zone.\r\n",
+            day(2), day(2)))),
+        (CALENDAR, ItemClass::Calendar, event("demo-offsite@easd", format!(
+            "DTSTART;VALUE=DATE:{}\r\nDTEND;VALUE=DATE:{}\r\nSUMMARY:Team offsite (all day)\r\n",
+            day(3), day(4)))),
+        (CONTACTS, ItemClass::Contacts, card("demo-zoe@easd",
+            "FN:Zoë Ångström\r\nN:Ångström;Zoë;;;\r\nORG:Example Org\r\nTITLE:Engineer\r\nEMAIL;PREF=1:zoe@example.org\r\nTEL;TYPE=cell:+49 170 0000000\r\n")),
+        (CONTACTS, ItemClass::Contacts, card("demo-renee@easd",
+            "FN:Renée Dupont\r\nN:Dupont;Renée;;;\r\nEMAIL;PREF=1:renee@example.com\r\nADR;TYPE=work:;;1 Rue de Rivoli;Paris;;75001;France\r\n")),
+        (TASKS, ItemClass::Tasks, format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//easd//demo//EN\r\nBEGIN:VTODO\r\nUID:demo-task@easd\r\nDTSTAMP:{}T000000Z\r\nSUMMARY:Try easd on a second phone\r\nDUE;VALUE=DATE:{}\r\nSTATUS:NEEDS-ACTION\r\nEND:VTODO\r\nEND:VCALENDAR\r\n",
+            day(0), day(7))),
+        (NOTES, ItemClass::Notes, "Subject: easd demo\n\nNotes sync too (Outlook and some Android mail apps show them).\n".to_owned()),
+    ]
+}
+
 /// Creates the demo user (its password kept in the data dir so reruns print the same one)
 /// and fills an empty Inbox with the samples. Returns the password.
 fn prepare(dir: &Path) -> anyhow::Result<String> {
@@ -77,6 +119,22 @@ fn prepare(dir: &Path) -> anyhow::Result<String> {
                 .with_context(|| format!("writing {}", password_file.display()))?;
             for raw in sample_messages() {
                 easd_engine::delivery::deliver_blocking(&store, account.id, raw)?;
+            }
+            let today = jiff::tz::Offset::UTC.to_datetime(jiff::Timestamp::now()).date();
+            for (kind, class, text) in sample_pim(today) {
+                let folder = store
+                    .default_folder(account.id, kind)?
+                    .context("the default folders")?;
+                let fields = easd_engine::content::pim::stored_fields(class, text.as_bytes())?;
+                store.add_item(
+                    account.id,
+                    NewItem {
+                        folder: folder.id,
+                        class,
+                        content: text.into_bytes(),
+                        fields,
+                    },
+                )?;
             }
             password
         }
@@ -114,4 +172,19 @@ pub async fn run(config: Option<&Path>, args: DemoArgs) -> anyhow::Result<ExitCo
     crate::wait_for_signal().await;
     server.shutdown().await;
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_sample_converts_and_lands_in_its_class() {
+        let today = jiff::civil::date(2026, 3, 27);
+        for (_, class, text) in sample_pim(today) {
+            let fields = easd_engine::content::pim::stored_fields(class, text.as_bytes())
+                .unwrap_or_else(|e| panic!("{class:?} sample: {e}\n{text}"));
+            assert!(!fields.subject.is_empty(), "{class:?} sample has a subject");
+        }
+    }
 }
