@@ -43,6 +43,17 @@ def test_demo_runs_and_its_mailbox_syncs(monkeypatch):
         assert len(r.added) == 4
         assert any("Köln" in s and "東京" in s for s in subjects), subjects
         assert any(i.fields.get("AirSyncBase.FileReference") for i in r.added), "an attachment is listed"
+        # The other classes have samples too: a phone shows a calendar and contacts at once.
+        folders = {f.name: f.id for f in c.list_folders()}
+        for name, field, want in [
+            ("Calendar", "page4.0x26",  # pyactivesync has no names for the Calendar page
+             {"Team standup", "Lunch with Renée", "Team offsite (all day)"}),
+            ("Contacts", "Contacts.FileAs", {"Zoë Ångström", "Renée Dupont"}),
+        ]:
+            key = c.sync_folder(folders[name], "0").sync_key
+            added = c.sync_folder(folders[name], key).added
+            got = {i.fields.get(field) for i in added}
+            assert got == want, (name, [i.fields for i in added])
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=20) == 0
