@@ -120,7 +120,9 @@ fn prepare(dir: &Path) -> anyhow::Result<String> {
             for raw in sample_messages() {
                 easd_engine::delivery::deliver_blocking(&store, account.id, raw)?;
             }
-            let today = jiff::tz::Offset::UTC.to_datetime(jiff::Timestamp::now()).date();
+            let today = jiff::tz::Offset::UTC
+                .to_datetime(jiff::Timestamp::now())
+                .date();
             for (kind, class, text) in sample_pim(today) {
                 let folder = store
                     .default_folder(account.id, kind)?

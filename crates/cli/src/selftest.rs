@@ -220,6 +220,7 @@ impl Device {
         };
         let command = ClientCommand::Change {
             server_id: id.clone(),
+            instance_id: None,
             application_data: change.to_application_data(ProtocolVersion::LATEST),
             send: false,
         };

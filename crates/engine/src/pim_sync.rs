@@ -7,6 +7,7 @@ use crate::content::ChangeMode;
 use crate::EngineError;
 use easd_protocol::commands::sync::SyncStatus;
 use easd_protocol::items::airsyncbase::Supported;
+use easd_protocol::items::calendar::{Calendar, Exception};
 use easd_protocol::ProtocolVersion;
 use easd_store::{AccountId, Folder, Item, ItemChange, ItemClass, NewItem, Store};
 use easd_wbxml::Element;
@@ -153,7 +154,7 @@ fn write_change(
 /// The IANA zone of the Timezone a client's event carries (MS-ASCAL 2.2.2.46), in the
 /// rules of its start's year.
 pub fn device_zone(application_data: &Element) -> Option<String> {
-    let event = easd_protocol::items::calendar::Calendar::parse(application_data).ok()?;
+    let event = Calendar::parse(application_data).ok()?;
     let blob = event.timezone.as_ref()?;
     let year = event
         .fields
@@ -165,45 +166,87 @@ pub fn device_zone(application_data: &Element) -> Option<String> {
     zone.iana_name().map(str::to_owned)
 }
 
-/// A 16.x Delete with an InstanceId (MS-ASAIRS 2.2.2.25): that occurrence of the series
-/// becomes a deleted exception (EXDATE); the series stays.
-pub fn delete_occurrence(
-    store: &dyn Store,
-    account: AccountId,
-    item: &Item,
-    instance_id: &str,
-    now: Timestamp,
-    events: &mut Vec<EventWrite>,
-) -> Result<Result<Item, SyncStatus>, EngineError> {
-    let change = easd_protocol::items::calendar::Calendar {
-        exceptions: Some(vec![easd_protocol::items::calendar::Exception {
+/// One occurrence of a stored series in a 16.x Delete or Change with an InstanceId
+/// (MS-ASAIRS 2.2.2.25): the original UTC start of the occurrence.
+pub struct Occurrence<'a> {
+    pub instance_id: &'a str,
+}
+
+impl Occurrence<'_> {
+    /// A Delete: the occurrence becomes a deleted exception (EXDATE); the series stays.
+    pub fn delete(
+        &self,
+        store: &dyn Store,
+        account: AccountId,
+        item: &Item,
+        now: Timestamp,
+        events: &mut Vec<EventWrite>,
+    ) -> Result<Result<Item, SyncStatus>, EngineError> {
+        let exception = Exception {
             deleted: Some(true),
-            exception_start_time: Some(instance_id.to_owned()),
+            exception_start_time: Some(self.instance_id.to_owned()),
             ..Default::default()
-        }]),
-        ..Default::default()
-    };
-    let stored = store.item_content(account, item.id)?;
-    let converted = PimItem::Event(Box::new(change))
-        .changed_content(&stored, ChangeMode::Partial, now)
-        .and_then(|content| {
-            let fields = stored_fields(item.class, content.as_bytes())?;
-            Ok((content, fields))
-        });
-    let (content, fields) = match converted {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::info!(error = %e, server_id = %item.server_id, "occurrence delete does not convert");
+        };
+        self.write(store, account, item, exception, now, events)
+    }
+
+    /// A Change: the properties sent become that occurrence's (a modified exception,
+    /// RECURRENCE-ID); the rest of the series is unchanged.
+    pub fn change(
+        &self,
+        store: &dyn Store,
+        account: AccountId,
+        item: &Item,
+        application_data: &Element,
+        now: Timestamp,
+        events: &mut Vec<EventWrite>,
+    ) -> Result<Result<Item, SyncStatus>, EngineError> {
+        let Ok(sent) = Calendar::parse(application_data) else {
             return Ok(Err(SyncStatus::ClientServerConversionError));
-        }
-    };
-    write_change(
-        store,
-        account,
-        item,
-        stored,
-        content.into_bytes(),
-        fields,
-        events,
-    )
+        };
+        let exception = Exception {
+            deleted: None,
+            exception_start_time: Some(self.instance_id.to_owned()),
+            fields: sent.fields,
+        };
+        self.write(store, account, item, exception, now, events)
+    }
+
+    fn write(
+        &self,
+        store: &dyn Store,
+        account: AccountId,
+        item: &Item,
+        exception: Exception,
+        now: Timestamp,
+        events: &mut Vec<EventWrite>,
+    ) -> Result<Result<Item, SyncStatus>, EngineError> {
+        let change = Calendar {
+            exceptions: Some(vec![exception]),
+            ..Default::default()
+        };
+        let stored = store.item_content(account, item.id)?;
+        let converted = PimItem::Event(Box::new(change))
+            .changed_content(&stored, ChangeMode::Partial, now)
+            .and_then(|content| {
+                let fields = stored_fields(item.class, content.as_bytes())?;
+                Ok((content, fields))
+            });
+        let (content, fields) = match converted {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::info!(error = %e, server_id = %item.server_id, "occurrence change does not convert");
+                return Ok(Err(SyncStatus::ClientServerConversionError));
+            }
+        };
+        write_change(
+            store,
+            account,
+            item,
+            stored,
+            content.into_bytes(),
+            fields,
+            events,
+        )
+    }
 }

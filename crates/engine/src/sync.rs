@@ -747,6 +747,7 @@ impl ApplyCommands<'_> {
             }
             ClientCommand::Change {
                 server_id,
+                instance_id,
                 application_data,
                 ..
             } => {
@@ -774,6 +775,23 @@ impl ApplyCommands<'_> {
                         return Ok(answer(SyncStatus::ClientServerConversionError));
                     };
                     change_email(self.store, self.account, &item, change)?
+                } else if let (Some(instance), ItemClass::Calendar) =
+                    (instance_id.as_deref(), self.class)
+                {
+                    let occurrence = pim_sync::Occurrence {
+                        instance_id: instance,
+                    };
+                    match occurrence.change(
+                        self.store,
+                        self.account,
+                        &item,
+                        application_data,
+                        self.now(),
+                        &mut writes.events,
+                    )? {
+                        Ok(updated) => updated,
+                        Err(status) => return Ok(answer(status)),
+                    }
                 } else {
                     self.learn_zone(application_data)?;
                     let mode = pim_sync::change_mode(self.ctx.version, self.supported);
@@ -808,11 +826,13 @@ impl ApplyCommands<'_> {
                         status: SyncStatus::ObjectNotFound,
                     }));
                 };
-                match pim_sync::delete_occurrence(
+                let occurrence = pim_sync::Occurrence {
+                    instance_id: instance,
+                };
+                match occurrence.delete(
                     self.store,
                     self.account,
                     &item,
-                    instance,
                     self.now(),
                     &mut writes.events,
                 )? {

@@ -98,6 +98,7 @@ fn read_change(sid: &str) -> ClientCommand {
     };
     ClientCommand::Change {
         server_id: sid.into(),
+        instance_id: None,
         application_data: change.to_application_data(ProtocolVersion::V16_1),
         send: false,
     }

@@ -147,6 +147,7 @@ impl<'a> Device<'a> {
     async fn change(&mut self, server_id: &str, data: Element) -> SyncCollectionResponse {
         self.sync(vec![ClientCommand::Change {
             server_id: server_id.into(),
+            instance_id: None,
             application_data: data,
             send: false,
         }])
@@ -621,4 +622,45 @@ async fn an_all_day_event_stays_on_its_day_in_each_devices_zone() {
         .unwrap();
     assert_eq!(xmas.fields.start_time.as_deref(), Some("20261223T230000Z"));
     assert_eq!(xmas.fields.end_time.as_deref(), Some("20261224T230000Z"));
+}
+
+#[tokio::test]
+async fn a_16_change_with_an_instance_id_modifies_one_occurrence_only() {
+    let w = world();
+    let v = ProtocolVersion::V16_1;
+    let mut a = Device::new(&w, "A", folder_type::CALENDAR, v).await;
+    let mut b = Device::new(&w, "B", folder_type::CALENDAR, v).await;
+    let sid = a
+        .add(berlin_weekly("20261014T070000Z", "20261014T073000Z").to_application_data(v))
+        .await;
+    b.sync(vec![]).await;
+    let moved = Calendar {
+        fields: EventFields {
+            subject: Some("Standup (moved)".into()),
+            start_time: Some("20261021T080000Z".into()),
+            end_time: Some("20261021T083000Z".into()),
+            ..EventFields::default()
+        },
+        ..Calendar::default()
+    };
+    a.sync(vec![ClientCommand::Change {
+        server_id: sid.clone(),
+        instance_id: Some("20261021T070000Z".into()),
+        application_data: moved.to_application_data(v),
+        send: false,
+    }])
+    .await;
+    let ics = w.stored(&sid);
+    assert!(
+        ics.contains("RECURRENCE-ID;TZID=Europe/Berlin:20261021T090000"),
+        "{ics}"
+    );
+    let got = Calendar::parse(&items(&b.sync(vec![]).await)[0].1).unwrap();
+    assert_eq!(got.fields.subject.as_deref(), Some("Standup"));
+    let exceptions = got.exceptions.unwrap();
+    assert_eq!(exceptions.len(), 1);
+    let ex = &exceptions[0];
+    assert_eq!(ex.exception_start_time.as_deref(), Some("20261021T070000Z"));
+    assert_eq!(ex.fields.subject.as_deref(), Some("Standup (moved)"));
+    assert_eq!(ex.fields.start_time.as_deref(), Some("20261021T080000Z"));
 }

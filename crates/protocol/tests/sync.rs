@@ -120,6 +120,7 @@ fn flag_changes_from_the_client() {
         server_id,
         application_data,
         send,
+        ..
     } = &cmds[0]
     else {
         panic!("expected Change");
@@ -294,6 +295,7 @@ fn draft_change_with_attachments_and_send() {
         server_id,
         application_data,
         send,
+        ..
     } = &req.collections[0].commands[0]
     else {
         panic!("expected Change");

@@ -369,9 +369,11 @@ pub enum ClientCommand {
         /// email2:Send (MS-ASEMAIL 2.2.2.69, 16.0+): send the draft rather than save it.
         send: bool,
     },
-    /// Change (2.2.3.24): new values for an item's properties.
+    /// Change (2.2.3.24): new values for an item's properties; with an InstanceId
+    /// (16.0+, MS-ASAIRS 2.2.2.25) for that occurrence of a recurring event only.
     Change {
         server_id: String,
+        instance_id: Option<String>,
         application_data: Element,
         /// email2:Send (16.0+).
         send: bool,
@@ -398,6 +400,7 @@ impl ClientCommand {
             }),
             t if t == airsync::CHANGE => Ok(ClientCommand::Change {
                 server_id: e.required_text(airsync::SERVER_ID)?,
+                instance_id: e.optional_text_max(airsyncbase::INSTANCE_ID, 64)?,
                 application_data: e.required(airsync::APPLICATION_DATA)?.clone(),
                 send,
             }),
@@ -444,12 +447,14 @@ impl ClientCommand {
             }
             ClientCommand::Change {
                 server_id,
+                instance_id,
                 application_data,
                 send,
             } => {
-                let mut e = Element::new(airsync::CHANGE)
-                    .with_text(airsync::SERVER_ID, server_id.clone())
-                    .with(application_data.clone());
+                let mut e =
+                    Element::new(airsync::CHANGE).with_text(airsync::SERVER_ID, server_id.clone());
+                e.push_opt(airsyncbase::INSTANCE_ID, instance_id.as_deref());
+                e.push(application_data.clone());
                 if *send {
                     e.push(Element::new(email2::SEND));
                 }
