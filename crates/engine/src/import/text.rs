@@ -141,6 +141,20 @@ fn is_end(line: &str) -> bool {
     starts_with_ignore_case(line, "END:")
 }
 
+/// A UID from a hash of the block's text: the same text gets the same UID.
+fn made_uid_of(lines: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for l in lines {
+        h.update(l.as_bytes());
+        h.update(b"\n");
+    }
+    let hex: String = h.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("easd-import-{hex}")
+}
+
 impl<'a> Block<'a> {
     fn new(name: String, lines: Vec<&'a str>) -> Block<'a> {
         let mut uid = None;
@@ -163,19 +177,13 @@ impl<'a> Block<'a> {
                 }
             }
         }
-        let made_uid = uid.is_none();
-        let uid = uid.unwrap_or_else(|| {
-            let mut h = Sha256::new();
-            for l in &lines {
-                h.update(l.as_bytes());
-                h.update(b"\n");
-            }
-            let hex: String = h.finalize()[..16]
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
-            format!("easd-import-{hex}")
-        });
+        // A VTIMEZONE has its TZID and no UID (RFC 5545 3.6.5).
+        let made_uid = uid.is_none() && name != "VTIMEZONE";
+        let uid = match uid {
+            Some(uid) => uid,
+            None if made_uid => made_uid_of(&lines),
+            None => tzid.clone().unwrap_or_default(),
+        };
         Block {
             name,
             lines,
@@ -388,6 +396,7 @@ BEGIN:VEVENT\nDTSTART:20260101T100000Z\nEND:VEVENT\nEND:VCALENDAR\n";
         assert!(!event.made_uid);
         assert_eq!(event.tzids, ["Europe/Berlin"]);
         assert_eq!(o.components[0].tzid.as_deref(), Some("Europe/Berlin"));
+        assert!(!o.components[0].made_uid);
         let second = &o.components[3];
         assert!(second.made_uid);
         assert!(second.uid.starts_with("easd-import-"));
