@@ -395,7 +395,7 @@ fn importing_again_changes_nothing_and_a_changed_item_is_updated() {
     let card = b"BEGIN:VCARD\r\nVERSION:3.0\r\nN:Doe;Jane;;;\r\nFN:Jane Doe\r\nEND:VCARD\r\n";
     let no_uid = w.file("google-export.vcf", card);
     assert_eq!(
-        w.import(&a, &[no_uid.clone()], None)
+        w.import(&a, std::slice::from_ref(&no_uid), None)
             .counts(ItemClass::Contacts)
             .added,
         1
@@ -536,7 +536,7 @@ fn notes_and_named_folders() {
     let w = world();
     let a = w.account("alice@example.com");
     let note = w.file("shopping.txt", b"Shopping\nmilk\neggs\n");
-    let report = w.import(&a, &[note.clone()], Some("Lists"));
+    let report = w.import(&a, std::slice::from_ref(&note), Some("Lists"));
     assert_eq!(report.counts(ItemClass::Notes).added, 1);
     let lists = folder_named(&w.store, a.id, "Lists").unwrap().unwrap();
     assert_eq!(lists.folder_type, folder_type::USER_NOTES);

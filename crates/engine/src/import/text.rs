@@ -218,15 +218,15 @@ impl<'a> Block<'a> {
     }
 }
 
+/// A top-level block (VCALENDAR, VCARD): its own physical lines, BEGIN and END included,
+/// and those of each block nested in it.
+type Outer<'a> = (Vec<&'a str>, Vec<Vec<&'a str>>);
+
 /// Collects the blocks named `outer` at the top of `text`, and for each the lines inside
 /// it, split into its own properties and its components.
-fn top_blocks<'a>(
-    text: &'a str,
-    outer: &'static str,
-) -> Result<Vec<(Vec<&'a str>, Vec<Vec<&'a str>>)>, TextError> {
+fn top_blocks<'a>(text: &'a str, outer: &'static str) -> Result<Vec<Outer<'a>>, TextError> {
     let mut out = Vec::new();
-    // (the outer block's physical lines, its nested blocks being built)
-    let mut current: Option<(Vec<&'a str>, Vec<Vec<&'a str>>)> = None;
+    let mut current: Option<Outer<'a>> = None;
     let mut depth = 0usize;
     for (n, line) in physical_lines(text).enumerate() {
         let structure = |what: String| TextError::Structure { line: n + 1, what };
