@@ -5,7 +5,7 @@
 //! An item that does not convert is reported with its file, its place in the file and
 //! why; the others still land. An item whose UID (a message's Message-ID) is already in
 //! the target folder replaces it when it differs and is left alone when it is the same, so
-//! importing a file twice changes nothing. Items are added in transactions of [`BATCH`].
+//! importing a file twice changes nothing. Items are added and updated in transactions of [`BATCH`].
 
 pub mod text;
 
@@ -16,7 +16,7 @@ use crate::sync::folder_item_class;
 use easd_protocol::items::airsyncbase::{Body, BodyType};
 use easd_protocol::items::note::Note;
 use easd_store::{
-    folder_type, AccountId, FolderId, ItemChange, ItemClass, ItemFields, NewItem, Store,
+    folder_type, AccountId, FolderId, ItemChange, ItemClass, ItemFields, ItemId, NewItem, Store,
     StoreError, ROOT_SERVER_ID,
 };
 use mail_parser::mailbox::{maildir, mbox};
@@ -224,6 +224,8 @@ pub struct Importer<'s> {
     pending: Vec<NewItem>,
     /// (folder, UID) → index in `pending`, for a UID met twice before a flush.
     pending_uids: HashMap<(FolderId, String), usize>,
+    /// Changes to items already in the store, applied with the next batch.
+    pending_updates: Vec<(ItemId, ItemChange)>,
     report: ImportReport,
     now: i64,
 }
@@ -237,6 +239,7 @@ impl<'s> Importer<'s> {
             folders: HashMap::new(),
             pending: Vec::new(),
             pending_uids: HashMap::new(),
+            pending_updates: Vec::new(),
             report: ImportReport::default(),
             now: time::OffsetDateTime::now_utc().unix_timestamp(),
         }
@@ -724,7 +727,10 @@ impl<'s> Importer<'s> {
         match change {
             Some(change) => {
                 counts.updated += 1;
-                self.store.update_item(self.account, existing.id, &change)?;
+                self.pending_updates.push((existing.id, change));
+                if self.pending_updates.len() >= BATCH {
+                    self.flush()?;
+                }
             }
             None => counts.unchanged += 1,
         }
@@ -743,13 +749,16 @@ impl<'s> Importer<'s> {
     }
 
     fn flush(&mut self) -> Result<(), ImportError> {
-        if self.pending.is_empty() {
-            return Ok(());
+        if !self.pending.is_empty() {
+            let items = std::mem::take(&mut self.pending);
+            self.pending_uids.clear();
+            for item in self.store.add_items(self.account, items)? {
+                self.report.counts_mut(item.class).added += 1;
+            }
         }
-        let items = std::mem::take(&mut self.pending);
-        self.pending_uids.clear();
-        for item in self.store.add_items(self.account, items)? {
-            self.report.counts_mut(item.class).added += 1;
+        if !self.pending_updates.is_empty() {
+            let changes = std::mem::take(&mut self.pending_updates);
+            self.store.update_items(self.account, &changes)?;
         }
         Ok(())
     }
