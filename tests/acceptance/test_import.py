@@ -159,11 +159,14 @@ def test_imported_contacts_reach_the_client(easd, imported, version):
         "BusinessPostalCode": "95014", "BusinessCountry": "United States",
         "HomeStreet": "12 Blossom Lane", "HomeCity": "Palo Alto", "HomePostalCode": "94301",
         "WebPage": "https://orchards.example/johnny",
+        # Apple's labelled values (itemN.X-ABRELATEDNAMES with its X-ABLabel).
+        "Spouse": "Jane Appleseed", "AssistantName": "Tim Appleseed",
     }
     assert {k: own(johnny, k) for k in expected} == expected
     assert "johnny@orchards.example" in own(johnny, "Email1Address")
     assert "johnny.home@mail.example" in own(johnny, "Email2Address")
     assert own(johnny, "Birthday").startswith("1976-04-01")
+    assert own(johnny, "Anniversary").startswith("2001-06-15")
     assert [e.text for e in johnny.find("Categories")] == ["Work", "VIP"]
     photo = base64.b64decode(own(johnny, "Picture"))
     assert photo.startswith(b"\xff\xd8\xff\xe0") and photo.endswith(b"\xff\xd9")

@@ -265,6 +265,12 @@ fn contact_sample_reaches_eas_with_its_properties() {
         .birthday
         .as_deref()
         .is_some_and(|b| b.starts_with("1976-04-01")));
+    assert!(c
+        .anniversary
+        .as_deref()
+        .is_some_and(|b| b.starts_with("2001-06-15")));
+    assert_eq!(c.spouse.as_deref(), Some("Jane Appleseed"));
+    assert_eq!(c.assistant_name.as_deref(), Some("Tim Appleseed"));
     assert_eq!(
         c.categories.as_deref(),
         Some(&["Work".to_owned(), "VIP".to_owned()][..])
