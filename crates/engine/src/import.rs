@@ -563,7 +563,9 @@ impl<'s> Importer<'s> {
                 return Ok(());
             }
         };
+        let mut found = 0;
         for folder in folders {
+            found += 1;
             let folder = match folder {
                 Ok(f) => f,
                 Err(e) => {
@@ -604,6 +606,9 @@ impl<'s> Importer<'s> {
                 self.message(root, &label, raw, received, Some((&path, flags)))?;
                 progress(size);
             }
+        }
+        if found == 0 {
+            self.fail_file(root, "not a Maildir: no folder with cur/ and new/");
         }
         Ok(())
     }

@@ -343,12 +343,23 @@ BEGIN:VEVENT\r\nUID:good-2\r\nDTSTAMP:20261101T000000Z\r\nDTSTART:20261202T10000
 END:VCALENDAR\r\n",
     );
     let junk = w.file("junk.bin", b"\x00\x01\x02 not a calendar");
+    let not_maildir = w.dir.path().join("photos");
+    std::fs::create_dir_all(not_maildir.join("2026")).unwrap();
     let broken = w.file("broken.vcf", b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:x\r\n");
-    let report = w.import(&a, &[ics.clone(), junk.clone(), broken.clone()], None);
+    let report = w.import(
+        &a,
+        &[
+            ics.clone(),
+            junk.clone(),
+            broken.clone(),
+            not_maildir.clone(),
+        ],
+        None,
+    );
     assert_eq!(report.counts(ItemClass::Calendar).added, 2);
     assert_eq!(report.counts(ItemClass::Calendar).failed, 1);
     assert_eq!(report.counts(ItemClass::Tasks).added, 1);
-    assert_eq!(report.failures.len(), 3, "{:?}", report.failures);
+    assert_eq!(report.failures.len(), 4, "{:?}", report.failures);
     let f = &report.failures[0];
     assert_eq!(f.file, ics);
     assert_eq!(f.item, "VEVENT UID no-start");
@@ -356,6 +367,8 @@ END:VCALENDAR\r\n",
     assert_eq!(report.failures[1].file, junk);
     assert_eq!(report.failures[2].file, broken);
     assert!(report.failures[2].reason.contains("END:VCARD"));
+    assert_eq!(report.failures[3].file, not_maildir);
+    assert!(report.failures[3].reason.contains("not a Maildir"));
     let subjects: Vec<String> = w
         .items(&a, folder_type::CALENDAR)
         .into_iter()
