@@ -37,6 +37,9 @@ const DEVICE_INFO: DeviceInfo<'static> = DeviceInfo {
 pub enum BenchCommand {
     /// Park many Pings on a running server, deliver mail, measure memory and wake-up latency.
     Ping(PingArgs),
+    /// Generate contacts and events (some recurring, with time zones), import them into a
+    /// fresh data dir, print items/s, seconds and peak RSS.
+    Import(crate::bench_import::ImportBenchArgs),
 }
 
 #[derive(clap::Args)]
@@ -136,6 +139,7 @@ pub fn run(data: &Path, command: BenchCommand) -> anyhow::Result<ExitCode> {
             let rt = crate::runtime()?;
             rt.block_on(ping_bench(data, args))
         }
+        BenchCommand::Import(args) => crate::bench_import::run(args),
     }
 }
 
@@ -426,8 +430,13 @@ fn message(index: usize, to: &str) -> String {
 // ----- the server's figures from /proc -----
 
 fn rss_kb(pid: u32) -> Option<u64> {
+    status_kb(pid, "VmRSS:")
+}
+
+/// A kB figure of /proc/PID/status ("VmRSS:", "VmHWM:" the peak).
+pub fn status_kb(pid: u32, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
 

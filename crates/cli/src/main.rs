@@ -1,10 +1,12 @@
 //! The `easd` binary: subcommands that call the server, engine and store crates.
 
 mod bench;
+mod bench_import;
 mod demo;
 mod device;
 mod doctor;
 mod eas_client;
+mod import;
 mod probe;
 mod selftest;
 mod top;
@@ -46,10 +48,15 @@ enum Command {
         /// The message file, or - for standard input.
         file: Option<String>,
     },
+    /// Import .ics, .vcf, .eml, mbox, .txt files and Maildir trees into an account.
+    Import(import::ImportArgs),
+    /// Write a folder's items as one .ics, .vcf or mbox file.
+    Export(import::ExportArgs),
     /// Decode and encode WBXML (captures from device logs, Fiddler, Wireshark).
     #[command(subcommand)]
     Wbxml(wbxml_cmd::WbxmlCommand),
-    /// Load generators for a running server on loopback (`bench ping`: parked Pings).
+    /// Load generators for a running server on loopback (`bench ping`: parked Pings) and
+    /// `bench import` (10,000 contacts and events into a fresh data dir).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
     /// Device partnerships: list, show, allow/block/quarantine, remove, wipe.
@@ -110,6 +117,8 @@ fn main() -> ExitCode {
             runtime().and_then(|rt| rt.block_on(demo::run(cli.config.as_deref(), args)))
         }
         Command::User(cmd) => user::run(&cli.data, cmd),
+        Command::Import(args) => import::run_import(&cli.data, args),
+        Command::Export(args) => import::run_export(&cli.data, args),
         Command::Deliver { to, file } => deliver(&cli.data, &to, file.as_deref()),
     };
     match result {

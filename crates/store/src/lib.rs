@@ -98,6 +98,12 @@ pub trait Store: Send + Sync + 'static {
     fn items_by_uid(&self, account: AccountId, uid: &str) -> Result<Vec<Item>>;
     /// Apply a change; bumps the modseq only if something actually changed.
     fn update_item(&self, account: AccountId, id: ItemId, change: &ItemChange) -> Result<Item>;
+    /// Apply many changes in one transaction (bulk import). All or nothing.
+    fn update_items(
+        &self,
+        account: AccountId,
+        changes: &[(ItemId, ItemChange)],
+    ) -> Result<Vec<Item>>;
     /// Move to another folder of the same account: new server_id in `dest`, tombstone in
     /// the source. Invalid if `dest` is the item's folder.
     fn move_item(&self, account: AccountId, id: ItemId, dest: FolderId) -> Result<Item>;

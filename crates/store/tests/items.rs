@@ -326,3 +326,36 @@ fn tombstone_pruning_is_reported() {
     assert!(ch.deleted.is_empty());
     assert!(!store.changed_since(a.id, inbox.id, now).unwrap().truncated);
 }
+
+#[test]
+fn update_items_is_one_transaction_all_or_nothing() {
+    let (_d, store) = open();
+    let a = account(&store, "a@example.com");
+    let b = account(&store, "b@example.com");
+    let inbox = inbox(&store, a.id);
+    let i1 = store.add_item(a.id, mail(inbox.id, "one", 100)).unwrap();
+    let i2 = store.add_item(a.id, mail(inbox.id, "two", 200)).unwrap();
+    let other = store
+        .add_item(b.id, mail(self::inbox(&store, b.id).id, "b's", 300))
+        .unwrap();
+    let read = ItemChange {
+        read: Some(true),
+        ..Default::default()
+    };
+
+    // Another account's item fails the whole batch: i1 stays unread.
+    assert!(store
+        .update_items(a.id, &[(i1.id, read.clone()), (other.id, read.clone())])
+        .is_err());
+    assert!(!store.item(a.id, i1.id).unwrap().unwrap().fields.read);
+
+    let updated = store
+        .update_items(a.id, &[(i1.id, read.clone()), (i2.id, read)])
+        .unwrap();
+    assert!(updated.iter().all(|i| i.fields.read));
+    assert!(updated[1].modseq > updated[0].modseq);
+    assert_eq!(
+        store.folder_modseq(a.id, inbox.id).unwrap(),
+        updated[1].modseq
+    );
+}

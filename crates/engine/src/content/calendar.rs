@@ -361,14 +361,25 @@ fn read_partial(
             tz::Offset::from_seconds(if p.tz_minus { -secs } else { secs }).map_err(|_| bad)?,
         ))
     } else {
-        param_text(e, &ICalendarParameterName::Tzid)
-            .and_then(|id| tz::TimeZone::get(id.trim_start_matches('/')).ok())
+        param_text(e, &ICalendarParameterName::Tzid).and_then(|id| zone_named(&id))
     };
     Ok(ReadDate {
         local,
         is_date: false,
         zone,
     })
+}
+
+/// The zone a TZID names: an IANA name, or a Windows name (Outlook and Exchange write
+/// "W. Europe Standard Time") or a vendor-prefixed one ("/mozilla.org/.../Europe/Berlin")
+/// as calcard maps them; RFC 5545 3.2.19 leaves the TZID's text to the writer.
+fn zone_named(id: &str) -> Option<tz::TimeZone> {
+    tz::TimeZone::get(id.trim_start_matches('/'))
+        .ok()
+        .or_else(|| {
+            let name = id.parse::<calcard::common::timezone::Tz>().ok()?.name()?;
+            tz::TimeZone::get(&name).ok()
+        })
 }
 
 // ---------------------------------------------------------------------------------------

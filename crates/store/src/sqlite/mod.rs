@@ -250,6 +250,19 @@ impl Store for SqliteStore {
         self.account_write("update_item", account, |atx| items::update(atx, id, change))
     }
 
+    fn update_items(
+        &self,
+        account: AccountId,
+        changes: &[(ItemId, ItemChange)],
+    ) -> Result<Vec<Item>> {
+        self.account_write("update_items", account, |atx| {
+            changes
+                .iter()
+                .map(|(id, change)| items::update(atx, *id, change))
+                .collect()
+        })
+    }
+
     fn move_item(&self, account: AccountId, id: ItemId, dest: FolderId) -> Result<Item> {
         self.account_write("move_item", account, |atx| items::move_to(atx, id, dest))
     }
