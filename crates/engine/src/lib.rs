@@ -13,6 +13,7 @@ pub mod drafts;
 pub mod estimate;
 pub mod folders;
 pub mod item_operations;
+pub mod meetings;
 pub mod move_items;
 pub mod pim_sync;
 pub mod ping;
