@@ -4,13 +4,19 @@
 //! cancellations. The iTIP rules are in [`crate::content::itip`]; this module reads and
 //! writes the store and sends the mail.
 
+use crate::content::calendar;
 use crate::content::itip::{self, Answer};
 use crate::content::pim::stored_fields;
+use crate::content::recurrence::{expand, Dtstart};
+use crate::content::timezone::to_iana;
 use crate::submission::{ComposeKind, Submission};
 use crate::{Engine, EngineError};
 use calcard::icalendar::{ICalendar, ICalendarMethod};
 use easd_protocol::commands::meeting_response::{
     MeetingResponseRequestItem, MeetingResponseResult, MeetingResponseStatus, UserResponse,
+};
+use easd_protocol::items::calendar::{
+    BusyStatus, Calendar, EventFields, Exception, MeetingStatus, ResponseType,
 };
 use easd_protocol::ProtocolVersion;
 use easd_store::{
@@ -430,4 +436,161 @@ impl Engine {
         }
         Ok(())
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Free/busy (ResolveRecipients Availability)
+
+/// MS-ASCMD 2.2.3.113 MergedFreeBusy digits: 0 free, 1 tentative, 2 busy, 3 out of office;
+/// the highest wins where events overlap. `None`: the time shows free (a free or
+/// declined event, a canceled meeting).
+fn free_busy_digit(f: &EventFields) -> Option<u8> {
+    if f.meeting_status.is_some_and(MeetingStatus::is_canceled)
+        || f.response_type == Some(ResponseType::Declined)
+    {
+        return None;
+    }
+    match f.busy_status.unwrap_or(BusyStatus::Busy) {
+        BusyStatus::Tentative => Some(1),
+        BusyStatus::Busy => Some(2),
+        BusyStatus::OutOfOffice => Some(3),
+        // Working elsewhere is available for meetings.
+        BusyStatus::Free | BusyStatus::WorkingElsewhere => None,
+    }
+}
+
+fn instant(compact: Option<&str>) -> Option<Timestamp> {
+    let t = crate::recipients::parse_eas_datetime(compact?)?;
+    Timestamp::from_second(t.unix_timestamp()).ok()
+}
+
+/// The busy spans of an event in `from..to`: each occurrence of its pattern
+/// (`recurrence::expand`), a deleted occurrence left out and a modified one with its own
+/// times and busy status (MS-ASCAL 2.2.2.21 Exception).
+pub fn busy_spans(c: &Calendar, from: Timestamp, to: Timestamp) -> Vec<(Timestamp, Timestamp, u8)> {
+    let Some(start) = instant(c.fields.start_time.as_deref()) else {
+        return Vec::new();
+    };
+    let end = instant(c.fields.end_time.as_deref()).map_or(start, |e| e.max(start));
+    let series = free_busy_digit(&c.fields);
+    let Some(r) = &c.recurrence else {
+        return match series {
+            Some(d) if start < to && end > from => vec![(start, end, d)],
+            _ => Vec::new(),
+        };
+    };
+    let year = jiff::tz::Offset::UTC.to_datetime(start).year();
+    let zone = c
+        .timezone
+        .as_ref()
+        .and_then(|b| to_iana(b, year).ok())
+        .unwrap_or(jiff::tz::TimeZone::UTC);
+    let dtstart = Dtstart {
+        local: zone.to_datetime(start),
+        zone,
+        all_day: c.fields.all_day_event == Some(true),
+    };
+    let duration = end.duration_since(start);
+    let exceptions: Vec<(Timestamp, &Exception)> = c
+        .exceptions
+        .iter()
+        .flatten()
+        .filter_map(|e| Some((instant(e.exception_start_time.as_deref())?, e)))
+        .collect();
+    let mut spans = Vec::new();
+    // A moved occurrence may land in the window from outside it: look a day further.
+    let margin = jiff::SignedDuration::from_hours(24 * 7);
+    let (wide_from, wide_to) = (
+        from.checked_sub(margin).unwrap_or(from),
+        to.checked_add(margin).unwrap_or(to),
+    );
+    let occurrences = expand(r, &dtstart, duration, wide_from, wide_to).unwrap_or_default();
+    for o in occurrences {
+        let (s, e, digit) = match exceptions.iter().find(|(at, _)| *at == o.start) {
+            Some((_, ex)) if ex.deleted == Some(true) => continue,
+            Some((_, ex)) => {
+                let s = instant(ex.fields.start_time.as_deref()).unwrap_or(o.start);
+                let e = instant(ex.fields.end_time.as_deref())
+                    .unwrap_or_else(|| s.checked_add(duration).unwrap_or(s));
+                let mut f = c.fields.clone();
+                f.busy_status = ex.fields.busy_status.or(f.busy_status);
+                f.meeting_status = ex.fields.meeting_status.or(f.meeting_status);
+                f.response_type = ex.fields.response_type.or(f.response_type);
+                (s, e, free_busy_digit(&f))
+            }
+            None => (
+                o.start,
+                o.start.checked_add(duration).unwrap_or(o.start),
+                series,
+            ),
+        };
+        if let Some(d) = digit {
+            if s < to && e > from {
+                spans.push((s, e, d));
+            }
+        }
+    }
+    spans
+}
+
+/// MergedFreeBusy (MS-ASCMD 2.2.3.113) of `events` for `slots` half hours from `start`.
+pub fn merged_free_busy(events: &[Calendar], start: Timestamp, slots: usize) -> String {
+    const SLOT: i64 = 30 * 60;
+    let mut digits = vec![0u8; slots];
+    let end = start
+        .checked_add(jiff::SignedDuration::from_secs(SLOT * slots as i64))
+        .unwrap_or(start);
+    for c in events {
+        for (s, e, d) in busy_spans(c, start, end) {
+            let first = (s.as_second() - start.as_second()).max(0) / SLOT;
+            let last = (e.as_second() - start.as_second() + SLOT - 1) / SLOT;
+            for slot in first..last.min(slots as i64) {
+                let slot = slot as usize;
+                digits[slot] = digits[slot].max(d);
+            }
+        }
+    }
+    digits.into_iter().map(|d| char::from(b'0' + d)).collect()
+}
+
+/// The events of all the user's calendars that may touch `from..to`, for free/busy.
+pub fn calendar_events(
+    store: &dyn Store,
+    account: AccountId,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<Vec<Calendar>, EngineError> {
+    let mut ids = Vec::new();
+    for folder in store.folders(account)? {
+        if !matches!(
+            folder.folder_type,
+            folder_type::CALENDAR | folder_type::USER_CALENDAR
+        ) {
+            continue;
+        }
+        // date_received is the end of the event's last occurrence (content::pim).
+        ids.extend(
+            store
+                .list_folder_items(account, folder.id)?
+                .items
+                .into_iter()
+                .filter(|i| i.date_received >= from.as_second())
+                .map(|i| i.id),
+        );
+    }
+    let mut events = Vec::new();
+    for chunk in ids.chunks(500) {
+        for full in store.items_full(account, chunk)? {
+            // Events that start after the window don't matter.
+            let starts = full.item.fields.extra.get("start").and_then(|s| s.as_i64());
+            if starts.is_some_and(|s| s >= to.as_second()) {
+                continue;
+            }
+            let text = std::str::from_utf8(&full.content).unwrap_or_default();
+            if let Ok(c) = calendar::from_ics(text, &jiff::tz::TimeZone::UTC) {
+                events.push(c);
+            }
+        }
+    }
+    Ok(events)
 }
