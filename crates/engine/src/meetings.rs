@@ -594,3 +594,73 @@ pub fn calendar_events(
     }
     Ok(events)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(body: &str) -> Calendar {
+        let text = format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:x\r\n{body}END:VEVENT\r\nEND:VCALENDAR\r\n"
+        );
+        calendar::from_ics(&text, &jiff::tz::TimeZone::UTC).unwrap()
+    }
+
+    fn at(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn merged_free_busy_per_half_hour() {
+        let events = [
+            // Busy 09:00-10:00.
+            event("DTSTART:20300110T090000Z\r\nDTEND:20300110T100000Z\r\n"),
+            // Tentative 09:30-11:00: busy wins where they overlap.
+            event(
+                "DTSTART:20300110T093000Z\r\nDTEND:20300110T110000Z\r\nX-MICROSOFT-CDO-BUSYSTATUS:TENTATIVE\r\n",
+            ),
+            // Free (TRANSP) and declined: no mark.
+            event("DTSTART:20300110T080000Z\r\nDTEND:20300110T090000Z\r\nTRANSP:TRANSPARENT\r\n"),
+            event("DTSTART:20300110T110000Z\r\nDTEND:20300110T120000Z\r\nX-EAS-RESPONSETYPE:4\r\n"),
+            // Out of office 12:15-12:45 covers two started slots.
+            event(
+                "DTSTART:20300110T121500Z\r\nDTEND:20300110T124500Z\r\nX-MICROSOFT-CDO-BUSYSTATUS:OOF\r\n",
+            ),
+            // A canceled meeting.
+            event("DTSTART:20300110T130000Z\r\nDTEND:20300110T140000Z\r\nSTATUS:CANCELLED\r\n"),
+        ];
+        // 08:00-14:00: twelve half hours.
+        assert_eq!(
+            merged_free_busy(&events, at("2030-01-10T08:00:00Z"), 12),
+            "002211003300"
+        );
+    }
+
+    #[test]
+    fn recurring_events_with_exceptions() {
+        // Daily 09:00-09:30 for five days; the 2nd deleted, the 3rd moved to 10:00 and
+        // tentative (an override VEVENT).
+        let text = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:d\r\n\
+DTSTART:20300110T090000Z\r\nDTEND:20300110T093000Z\r\nRRULE:FREQ=DAILY;COUNT=5\r\n\
+EXDATE:20300111T090000Z\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:d\r\n\
+RECURRENCE-ID:20300112T090000Z\r\nDTSTART:20300112T100000Z\r\nDTEND:20300112T103000Z\r\n\
+X-MICROSOFT-CDO-BUSYSTATUS:TENTATIVE\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+        let c = calendar::from_ics(text, &jiff::tz::TimeZone::UTC).unwrap();
+        let spans = busy_spans(&c, at("2030-01-10T00:00:00Z"), at("2030-01-20T00:00:00Z"));
+        let starts: Vec<(String, u8)> = spans.iter().map(|(s, _, d)| (s.to_string(), *d)).collect();
+        assert_eq!(
+            starts,
+            [
+                ("2030-01-10T09:00:00Z".to_owned(), 2),
+                ("2030-01-12T10:00:00Z".to_owned(), 1),
+                ("2030-01-13T09:00:00Z".to_owned(), 2),
+                ("2030-01-14T09:00:00Z".to_owned(), 2),
+            ]
+        );
+        // 2030-01-12 09:00-11:00: the moved occurrence only.
+        assert_eq!(
+            merged_free_busy(&[c], at("2030-01-12T09:00:00Z"), 4),
+            "0010"
+        );
+    }
+}

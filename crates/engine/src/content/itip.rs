@@ -828,3 +828,315 @@ pub fn attendee_partstat(ical: &ICalendar, who: &str) -> Option<String> {
         .find(|a| address(a).as_deref() == Some(who.as_str()))?;
     partstat(a).map(|s| s.as_str().to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use easd_protocol::items::calendar::AttendeeStatus;
+
+    const REQUEST: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n\
+METHOD:REQUEST\r\nBEGIN:VEVENT\r\nUID:plan-42@example.com\r\nSEQUENCE:0\r\n\
+DTSTAMP:20300101T080000Z\r\nDTSTART:20300110T090000Z\r\nDTEND:20300110T100000Z\r\n\
+SUMMARY:Planning\r\nLOCATION:Room 1\r\n\
+ORGANIZER;CN=Alice:mailto:alice@example.com\r\n\
+ATTENDEE;CN=Bob;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:Bob@Example.com\r\n\
+ATTENDEE;PARTSTAT=ACCEPTED:mailto:carol@example.org\r\n\
+END:VEVENT\r\nEND:VCALENDAR\r\n";
+
+    fn request() -> ICalendar {
+        ICalendar::parse(REQUEST).unwrap()
+    }
+
+    fn bob() -> Vec<String> {
+        vec!["bob@example.com".into()]
+    }
+
+    fn now() -> Timestamp {
+        "2030-01-02T12:00:00Z".parse().unwrap()
+    }
+
+    fn eas(ical: &ICalendar) -> easd_protocol::items::calendar::Calendar {
+        calendar::from_ical(ical, &tz::TimeZone::UTC).unwrap()
+    }
+
+    fn status_of(ical: &ICalendar, who: &str) -> Option<AttendeeStatus> {
+        eas(ical)
+            .fields
+            .attendees
+            .unwrap_or_default()
+            .into_iter()
+            .find(|a| a.email.eq_ignore_ascii_case(who))
+            .and_then(|a| a.attendee_status)
+    }
+
+    #[test]
+    fn reads_the_request() {
+        let r = request();
+        assert_eq!(method(&r), Some(ICalendarMethod::Request));
+        assert_eq!(uid(&r).as_deref(), Some("plan-42@example.com"));
+        assert_eq!(organizer(&r).as_deref(), Some("alice@example.com"));
+        assert_eq!(attendees(&r), ["bob@example.com", "carol@example.org"]);
+        assert_eq!(message_class(&r), Some("IPM.Schedule.Meeting.Request"));
+        assert!(is_organized_by(&r, &["alice@example.com".into()]));
+        assert!(!is_organized_by(&r, &bob()));
+        assert!(!is_canceled(&r));
+    }
+
+    #[test]
+    fn a_request_becomes_a_tentative_unanswered_event() {
+        let event = received_request(&request(), &bob());
+        assert_eq!(method(&event), None, "stored events carry no METHOD");
+        let c = eas(&event);
+        assert_eq!(
+            c.fields.meeting_status,
+            Some(MeetingStatus::MEETING_RECEIVED)
+        );
+        assert_eq!(c.fields.response_type, Some(ResponseType::NotResponded));
+        assert_eq!(c.fields.busy_status, Some(BusyStatus::Tentative));
+        assert_eq!(c.response_requested, Some(true));
+        assert_eq!(c.organizer_email.as_deref(), Some("alice@example.com"));
+        assert_eq!(
+            status_of(&event, "bob@example.com"),
+            Some(AttendeeStatus::NotResponded)
+        );
+        // The other attendee's answer stays as the organizer knows it.
+        assert_eq!(
+            status_of(&event, "carol@example.org"),
+            Some(AttendeeStatus::Accept)
+        );
+    }
+
+    #[test]
+    fn answering_sets_the_own_status_and_builds_the_reply() {
+        let event = received_request(&request(), &bob());
+        let accepted = answered(&event, &bob(), Answer::Accepted, now());
+        let c = eas(&accepted);
+        assert_eq!(c.fields.response_type, Some(ResponseType::Accepted));
+        assert_eq!(c.fields.busy_status, Some(BusyStatus::Busy));
+        assert_eq!(
+            c.fields.appointment_reply_time.as_deref(),
+            Some("20300102T120000Z")
+        );
+        assert_eq!(
+            status_of(&accepted, "bob@example.com"),
+            Some(AttendeeStatus::Accept)
+        );
+
+        let r = reply(&accepted, &bob(), Answer::Accepted, now());
+        assert_eq!(method(&r), Some(ICalendarMethod::Reply));
+        assert_eq!(uid(&r).as_deref(), Some("plan-42@example.com"));
+        assert_eq!(organizer(&r).as_deref(), Some("alice@example.com"));
+        // Only the replying attendee (RFC 5546 3.2.3).
+        assert_eq!(attendees(&r), ["bob@example.com"]);
+        assert_eq!(message_class(&r), Some("IPM.Schedule.Meeting.Resp.Pos"));
+        let text = r.to_string();
+        assert!(text.contains("METHOD:REPLY"), "{text}");
+        assert!(text.contains("PARTSTAT=ACCEPTED"), "{text}");
+        assert!(!text.contains("X-EAS-RESPONSETYPE"), "{text}");
+
+        for (answer, class) in [
+            (Answer::Tentative, "IPM.Schedule.Meeting.Resp.Tent"),
+            (Answer::Declined, "IPM.Schedule.Meeting.Resp.Neg"),
+        ] {
+            let r = reply(&event, &bob(), answer, now());
+            assert_eq!(message_class(&r), Some(class));
+        }
+    }
+
+    #[test]
+    fn a_reply_updates_the_organizers_attendee() {
+        let mut organizers = received_request(&request(), &["alice@example.com".into()]);
+        set_method(&mut organizers, None);
+        let r = reply(&request(), &bob(), Answer::Declined, now());
+        assert!(apply_reply(&mut organizers, &r));
+        assert_eq!(
+            status_of(&organizers, "bob@example.com"),
+            Some(AttendeeStatus::Decline)
+        );
+        assert_eq!(
+            status_of(&organizers, "carol@example.org"),
+            Some(AttendeeStatus::Accept)
+        );
+        // A reply from someone not invited changes nothing.
+        let stranger = reply(
+            &request(),
+            &["eve@example.net".into()],
+            Answer::Accepted,
+            now(),
+        );
+        assert!(!apply_reply(&mut organizers, &stranger));
+    }
+
+    #[test]
+    fn a_cancel_cancels_the_whole_meeting_or_one_occurrence() {
+        let event = received_request(&request(), &bob());
+        let cancel = organizer_message(
+            &event,
+            "alice@example.com",
+            "Alice",
+            ICalendarMethod::Cancel,
+            1,
+            now(),
+        );
+        assert_eq!(
+            message_class(&cancel),
+            Some("IPM.Schedule.Meeting.Canceled")
+        );
+        let canceled = received_cancel(&event, &cancel);
+        assert!(is_canceled(&canceled));
+        assert_eq!(
+            eas(&canceled).fields.meeting_status,
+            Some(MeetingStatus::MEETING_RECEIVED_CANCELED)
+        );
+
+        let weekly = REQUEST.replace(
+            "SUMMARY:Planning",
+            "SUMMARY:Planning\r\nRRULE:FREQ=WEEKLY;COUNT=4",
+        );
+        let series = received_request(&ICalendar::parse(&weekly).unwrap(), &bob());
+        let one = ICalendar::parse(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:CANCEL\r\nBEGIN:VEVENT\r\n\
+UID:plan-42@example.com\r\nRECURRENCE-ID:20300117T090000Z\r\n\
+ORGANIZER:mailto:alice@example.com\r\nDTSTAMP:20300102T120000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        )
+        .unwrap();
+        let after = received_cancel(&series, &one);
+        assert!(!is_canceled(&after), "the series goes on");
+        let ex = eas(&after).exceptions.unwrap();
+        assert_eq!(ex.len(), 1);
+        assert_eq!(ex[0].deleted, Some(true));
+        assert_eq!(
+            ex[0].exception_start_time.as_deref(),
+            Some("20300117T090000Z")
+        );
+    }
+
+    #[test]
+    fn an_organizers_request_names_the_organizer_and_asks_for_answers() {
+        let device = ICalendar::parse(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:dev-1\r\n\
+DTSTART:20300110T090000Z\r\nDTEND:20300110T100000Z\r\nSUMMARY:Sync-up\r\n\
+ATTENDEE;CN=Bob:mailto:bob@example.com\r\nX-EAS-RESPONSETYPE:1\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        )
+        .unwrap();
+        assert!(is_organized_by(&device, &["alice@example.com".into()]));
+        let m = organizer_message(
+            &device,
+            "alice@example.com",
+            "Alice",
+            ICalendarMethod::Request,
+            0,
+            now(),
+        );
+        assert_eq!(method(&m), Some(ICalendarMethod::Request));
+        assert_eq!(organizer(&m).as_deref(), Some("alice@example.com"));
+        let text = m.to_string();
+        assert!(text.contains("RSVP=TRUE"), "{text}");
+        assert!(text.contains("PARTSTAT=NEEDS-ACTION"), "{text}");
+        assert!(text.contains("SEQUENCE:0"), "{text}");
+        assert!(!text.contains("X-EAS-RESPONSETYPE"), "{text}");
+    }
+
+    #[test]
+    fn attendees_hear_of_time_place_and_invitees_not_of_reminders() {
+        let a = request();
+        let moved = ICalendar::parse(&REQUEST.replace("T090000Z", "T110000Z")).unwrap();
+        let reminder = ICalendar::parse(&REQUEST.replace(
+            "END:VEVENT",
+            "BEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER:-PT15M\r\nEND:VALARM\r\nEND:VEVENT",
+        ))
+        .unwrap();
+        let answered_by_carol = ICalendar::parse(
+            &REQUEST.replace("ATTENDEE;PARTSTAT=ACCEPTED", "ATTENDEE;PARTSTAT=DECLINED"),
+        )
+        .unwrap();
+        let new_room = ICalendar::parse(&REQUEST.replace("Room 1", "Room 2")).unwrap();
+        assert!(differs_for_attendees(&a, &moved));
+        assert!(differs_for_attendees(&a, &new_room));
+        assert!(!differs_for_attendees(&a, &reminder));
+        assert!(!differs_for_attendees(&a, &answered_by_carol));
+    }
+
+    #[test]
+    fn global_obj_id_wraps_an_icalendar_uid_and_keeps_an_outlook_one() {
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let id = b64.decode(global_obj_id("plan-42@example.com")).unwrap();
+        assert_eq!(
+            id[..16],
+            [
+                0x04, 0x00, 0x00, 0x00, 0x82, 0x00, 0xE0, 0x00, 0x74, 0xC5, 0xB7, 0x10, 0x1A, 0x82,
+                0xE0, 0x08
+            ]
+        );
+        let size = u32::from_le_bytes(id[36..40].try_into().unwrap()) as usize;
+        assert_eq!(size, id.len() - 40);
+        assert_eq!(&id[40..48], b"vCal-Uid");
+        assert_eq!(&id[52..id.len() - 1], b"plan-42@example.com");
+        assert_eq!(id[id.len() - 1], 0);
+
+        let outlook = "040000008200E00074C5B7101A82E00800000000A0F7E8A0C39DD9010000000000000000\
+10000000D0F3C1AAE2B2B0419F2D0E5A3C4B1F22";
+        let id = b64.decode(global_obj_id(outlook)).unwrap();
+        assert_eq!(id.len(), outlook.len() / 2);
+        assert_eq!(id[16..20], [0, 0, 0, 0]);
+    }
+
+    #[test]
+    fn an_imip_mail_carries_its_method_and_renders_meeting_request() {
+        let raw = imip_message(
+            ("Alice", "alice@example.com"),
+            &bob(),
+            "Planning",
+            "Let's plan.",
+            &request(),
+        );
+        let text = String::from_utf8_lossy(&raw);
+        assert!(
+            text.contains("method=REQUEST") || text.contains("method=\"REQUEST\""),
+            "{text}"
+        );
+        assert_eq!(
+            uid(&parse_calendar_part(&raw).unwrap()).as_deref(),
+            Some("plan-42@example.com")
+        );
+        let fields = crate::content::mail::fields_from_mime(&raw, 0).unwrap();
+        assert_eq!(fields.message_class, "IPM.Schedule.Meeting.Request");
+
+        let m = meeting_request(&raw, &fields.message_class, ProtocolVersion::V16_1).unwrap();
+        let text_of = |tag| m.child(tag).and_then(|c| c.text());
+        assert_eq!(
+            text_of(email::START_TIME).as_deref(),
+            Some("2030-01-10T09:00:00.000Z")
+        );
+        assert_eq!(
+            text_of(email::END_TIME).as_deref(),
+            Some("2030-01-10T10:00:00.000Z")
+        );
+        assert_eq!(
+            text_of(email::DT_STAMP).as_deref(),
+            Some("2030-01-01T08:00:00.000Z")
+        );
+        assert_eq!(text_of(email::ALL_DAY_EVENT).as_deref(), Some("0"));
+        assert_eq!(text_of(email::INSTANCE_TYPE).as_deref(), Some("0"));
+        assert_eq!(
+            text_of(email::ORGANIZER).as_deref(),
+            Some("\"Alice\" <alice@example.com>")
+        );
+        assert_eq!(text_of(email::RESPONSE_REQUESTED).as_deref(), Some("1"));
+        assert_eq!(
+            text_of(email::GLOBAL_OBJ_ID),
+            Some(global_obj_id("plan-42@example.com"))
+        );
+        assert_eq!(text_of(email2::MEETING_MESSAGE_TYPE).as_deref(), Some("1"));
+        assert!(m.child(email::TIME_ZONE).is_some());
+        // 16.x: airsyncbase:Location; before: email:Location text.
+        assert!(m.child(easd_wbxml::tags::airsyncbase::LOCATION).is_some());
+        let m14 = meeting_request(&raw, &fields.message_class, ProtocolVersion::V14_0).unwrap();
+        assert_eq!(
+            m14.child(email::LOCATION).and_then(|c| c.text()),
+            Some("Room 1".to_owned())
+        );
+        assert!(m14.child(email2::MEETING_MESSAGE_TYPE).is_none());
+        assert!(meeting_request(&raw, "IPM.Note", ProtocolVersion::V16_1).is_none());
+    }
+}
