@@ -144,6 +144,16 @@ pub(crate) fn apply_imip(
             let Some((item, mut stored)) = existing else {
                 return Ok(None);
             };
+            // An attendee answers for itself (RFC 5546 3.2.3): a REPLY whose ATTENDEE is not
+            // the mail's sender changes nothing.
+            let senders = mail_senders(raw);
+            if !itip::attendees(&ical).iter().all(|a| senders.contains(a)) {
+                tracing::info!(
+                    account = account.0,
+                    "a meeting reply for someone else than its sender: ignored"
+                );
+                return Ok(None);
+            }
             if !itip::is_organized_by(&stored, &own) || !itip::apply_reply(&mut stored, &ical) {
                 return Ok(None);
             }
@@ -152,6 +162,20 @@ pub(crate) fn apply_imip(
         _ => None,
     };
     Ok(written.map(|i| i.folder))
+}
+
+/// The From and Sender addresses of a mail, lowercased.
+fn mail_senders(raw: &[u8]) -> Vec<String> {
+    let Some(m) = mail_parser::MessageParser::default().parse(raw) else {
+        return Vec::new();
+    };
+    [m.from(), m.sender()]
+        .into_iter()
+        .flatten()
+        .flat_map(|a| a.iter())
+        .filter_map(|a| a.address.as_deref())
+        .map(|a| a.trim().to_lowercase())
+        .collect()
 }
 
 /// The outcome of answering one meeting.
@@ -391,11 +415,11 @@ impl Engine {
             (Some(b), None) if !itip::is_canceled(b) => {
                 messages.push((others(b), b.clone(), ICalendarMethod::Cancel));
             }
-            (b, Some(a)) if itip::is_canceled(a) => {
-                if !b.as_ref().is_some_and(itip::is_canceled) {
-                    messages.push((others(a), a.clone(), ICalendarMethod::Cancel));
-                }
+            // Canceled now, and not before: the attendees hear once.
+            (b, Some(a)) if itip::is_canceled(a) && !b.as_ref().is_some_and(itip::is_canceled) => {
+                messages.push((others(a), a.clone(), ICalendarMethod::Cancel));
             }
+            (_, Some(a)) if itip::is_canceled(a) => {}
             (b, Some(a)) => {
                 let changed = b.as_ref().is_none_or(|b| itip::differs_for_attendees(b, a));
                 if changed {

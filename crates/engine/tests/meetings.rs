@@ -331,3 +331,52 @@ async fn declining_removes_the_event_and_14_1_sends_no_reply() {
         .unwrap();
     assert_eq!(r.status, MeetingResponseStatus::InvalidMeetingRequest);
 }
+
+#[tokio::test]
+async fn a_reply_counts_only_from_the_attendee_it_names() {
+    use easd_engine::content::itip;
+    let w = world();
+    let device = w
+        .engine
+        .store()
+        .create_partnership(w.alice.id, "alice-phone", "Test", "test")
+        .unwrap();
+    let (key, _) = alice_syncs(&w, &device, "0", vec![]).await;
+    alice_syncs(
+        &w,
+        &device,
+        &key,
+        vec![ClientCommand::Add {
+            client_id: "m1".into(),
+            class: None,
+            application_data: meeting().to_application_data(V),
+            send: false,
+        }],
+    )
+    .await;
+    let (_, content) = w.items(&w.alice, folder_type::CALENDAR).remove(0);
+    let stored =
+        calcard::icalendar::ICalendar::parse(std::str::from_utf8(&content).unwrap()).unwrap();
+    let accepted = itip::reply(
+        &stored,
+        &["bob@example.com".to_owned()],
+        itip::Answer::Accepted,
+        jiff::Timestamp::now(),
+    );
+    let to = ["alice@example.com".to_owned()];
+    let forged = itip::imip_message(("Eve", "eve@example.net"), &to, "Accepted", "", &accepted);
+    w.engine.deliver(w.alice.id, forged).await.unwrap();
+    let alices = w.event(&w.alice).unwrap();
+    assert_ne!(
+        status_of(&alices, "bob@example.com"),
+        Some(AttendeeStatus::Accept)
+    );
+
+    let genuine = itip::imip_message(("Bob", "bob@example.com"), &to, "Accepted", "", &accepted);
+    w.engine.deliver(w.alice.id, genuine).await.unwrap();
+    let alices = w.event(&w.alice).unwrap();
+    assert_eq!(
+        status_of(&alices, "bob@example.com"),
+        Some(AttendeeStatus::Accept)
+    );
+}

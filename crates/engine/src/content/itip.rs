@@ -676,7 +676,7 @@ pub fn global_obj_id(uid: &str) -> String {
         0x08,
     ];
     let hex = |s: &str| -> Option<Vec<u8>> {
-        if s.len() % 2 != 0 {
+        if !s.len().is_multiple_of(2) {
             return None;
         }
         (0..s.len())
@@ -993,7 +993,7 @@ END:VEVENT\r\nEND:VCALENDAR\r\n";
             "SUMMARY:Planning",
             "SUMMARY:Planning\r\nRRULE:FREQ=WEEKLY;COUNT=4",
         );
-        let series = received_request(&ICalendar::parse(&weekly).unwrap(), &bob());
+        let series = received_request(&ICalendar::parse(weekly.as_str()).unwrap(), &bob());
         let one = ICalendar::parse(
             "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:CANCEL\r\nBEGIN:VEVENT\r\n\
 UID:plan-42@example.com\r\nRECURRENCE-ID:20300117T090000Z\r\n\
@@ -1040,17 +1040,17 @@ ATTENDEE;CN=Bob:mailto:bob@example.com\r\nX-EAS-RESPONSETYPE:1\r\nEND:VEVENT\r\n
     #[test]
     fn attendees_hear_of_time_place_and_invitees_not_of_reminders() {
         let a = request();
-        let moved = ICalendar::parse(&REQUEST.replace("T090000Z", "T110000Z")).unwrap();
-        let reminder = ICalendar::parse(&REQUEST.replace(
+        let moved = ICalendar::parse(REQUEST.replace("T090000Z", "T110000Z")).unwrap();
+        let reminder = ICalendar::parse(REQUEST.replace(
             "END:VEVENT",
             "BEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER:-PT15M\r\nEND:VALARM\r\nEND:VEVENT",
         ))
         .unwrap();
         let answered_by_carol = ICalendar::parse(
-            &REQUEST.replace("ATTENDEE;PARTSTAT=ACCEPTED", "ATTENDEE;PARTSTAT=DECLINED"),
+            REQUEST.replace("ATTENDEE;PARTSTAT=ACCEPTED", "ATTENDEE;PARTSTAT=DECLINED"),
         )
         .unwrap();
-        let new_room = ICalendar::parse(&REQUEST.replace("Room 1", "Room 2")).unwrap();
+        let new_room = ICalendar::parse(REQUEST.replace("Room 1", "Room 2")).unwrap();
         assert!(differs_for_attendees(&a, &moved));
         assert!(differs_for_attendees(&a, &new_room));
         assert!(!differs_for_attendees(&a, &reminder));
