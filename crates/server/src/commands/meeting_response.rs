@@ -48,7 +48,6 @@ pub async fn handle(
         results.push(result);
     }
     record.eas_status = results.first().map(|r| r.status.code());
-    record.items_received = u32::try_from(results.len()).unwrap_or(u32::MAX);
     Ok(CommandResponse::Wbxml(
         MeetingResponseResponse { results }.to_element(),
     ))
