@@ -2,7 +2,7 @@
 
 use crate::content::mail::fields_from_mime;
 use crate::{Engine, EngineError};
-use easd_store::{AccountId, Item};
+use easd_store::{AccountId, FolderId, Item};
 
 impl Engine {
     /// The account a recipient address delivers to (primary address or alias).
@@ -21,10 +21,13 @@ impl Engine {
                 limit: self.settings.max_message_bytes,
             });
         }
-        let item = self
-            .blocking(move |store| deliver_blocking(store, account, raw))
+        let (item, calendar) = self
+            .blocking(move |store| deliver_and_schedule(store, account, raw))
             .await?;
         self.hub.changed(account.0, &[item.folder.0]);
+        if let Some(calendar) = calendar {
+            self.hub.changed(account.0, &[calendar.0]);
+        }
         Ok(item)
     }
 }
@@ -35,9 +38,31 @@ pub fn deliver_blocking(
     account: AccountId,
     raw: Vec<u8>,
 ) -> Result<Item, EngineError> {
+    Ok(deliver_and_schedule(store, account, raw)?.0)
+}
+
+/// Stores the message, then applies a meeting message it carries to the calendar
+/// (`meetings::apply_imip`); returns the calendar folder that changed. The message is
+/// delivered whether or not its meeting applies.
+fn deliver_and_schedule(
+    store: &dyn easd_store::Store,
+    account: AccountId,
+    raw: Vec<u8>,
+) -> Result<(Item, Option<FolderId>), EngineError> {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let fields = fields_from_mime(&raw, now)?;
-    Ok(store.deliver(account, raw, fields)?)
+    let meeting = fields.message_class.starts_with("IPM.Schedule.Meeting");
+    let scheduling = meeting.then(|| raw.clone());
+    let item = store.deliver(account, raw, fields)?;
+    let calendar = match scheduling.map(|raw| crate::meetings::apply_imip(store, account, &raw)) {
+        Some(Ok(folder)) => folder,
+        Some(Err(e)) => {
+            tracing::warn!(account = account.0, error = %e, "meeting message not applied to the calendar");
+            None
+        }
+        None => None,
+    };
+    Ok((item, calendar))
 }
 
 /// The account a login names: its address, or — for "DOMAIN\user" and bare "user" logins,

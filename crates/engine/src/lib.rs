@@ -15,6 +15,7 @@ pub mod export;
 pub mod folders;
 pub mod import;
 pub mod item_operations;
+pub mod meetings;
 pub mod move_items;
 pub mod pim_sync;
 pub mod ping;

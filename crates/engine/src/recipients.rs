@@ -2,9 +2,9 @@
 //! against the Global Address List, which for easd is its local accounts.
 //!
 //! A To resolves when it is an account's address or alias, or, as an ANR search field
-//! (MS-ASCMD 2.2.3.183), a part of an account's address or display name. Free/busy is all
-//! free for now (the calendar is not read yet); certificates and photos are not kept, so
-//! the answer says there are none.
+//! (MS-ASCMD 2.2.3.183), a part of an account's address or display name. Free/busy comes
+//! from the user's calendars (`meetings::merged_free_busy`); certificates and photos are
+//! not kept, so the answer says there are none.
 
 use crate::{Engine, EngineError};
 use easd_protocol::commands::resolve_recipients::{
@@ -111,22 +111,32 @@ pub fn matching_accounts<'a>(accounts: &'a [Account], to: &str) -> Vec<&'a Accou
     found.into_iter().map(|(_, a)| a).collect()
 }
 
-/// Answers a ResolveRecipients request against `accounts`.
+/// The free/busy window of an Availability request: its start and its number of
+/// MergedFreeBusy digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FreeBusyWindow {
+    pub start: OffsetDateTime,
+    pub slots: usize,
+}
+
+/// Answers a ResolveRecipients request against `accounts`; `free_busy` gives an account's
+/// MergedFreeBusy for the requested window.
 pub fn resolve(
     accounts: &[Account],
     request: &ResolveRecipientsRequest,
+    free_busy: &dyn Fn(&Account, FreeBusyWindow) -> String,
 ) -> ResolveRecipientsResponse {
     let options = &request.options;
     // MS-ASCMD StartTime/EndTime (ResolveRecipients): an invalid value, or a window the
     // server does not answer, is Status 5 for the whole command.
-    let free_busy = match &options.availability {
+    let window = match &options.availability {
         None => None,
         Some(window) => {
             let slots = parse_eas_datetime(&window.start_time)
                 .zip(parse_eas_datetime(&window.end_time))
-                .and_then(|(start, end)| free_busy_slots(start, end));
+                .and_then(|(start, end)| Some((start, free_busy_slots(start, end)?)));
             match slots {
-                Some(n) => Some("0".repeat(n)),
+                Some((start, slots)) => Some(FreeBusyWindow { start, slots }),
                 None => {
                     return ResolveRecipientsResponse::status(
                         ResolveRecipientsStatus::ProtocolError,
@@ -172,9 +182,9 @@ pub fn resolve(
                     let mut r = recipient(one);
                     // Availability and Certificates only for a To that resolved to one
                     // person (MS-ASCMD 2.2.3.183; Status 2 and 3 return no certificates).
-                    r.availability = free_busy.as_ref().map(|digits| RecipientAvailability {
+                    r.availability = window.map(|w| RecipientAvailability {
                         status: ResolveRecipientsStatus::Success,
-                        merged_free_busy: Some(digits.clone()),
+                        merged_free_busy: Some(free_busy(one, w)),
                     });
                     if want_certificates {
                         // Status 7: the recipient has no valid S/MIME certificate.
@@ -227,8 +237,29 @@ impl Engine {
         &self,
         request: ResolveRecipientsRequest,
     ) -> Result<ResolveRecipientsResponse, EngineError> {
-        let accounts = self.blocking(|store| Ok(store.list_accounts()?)).await?;
-        Ok(resolve(&accounts, &request))
+        self.blocking(move |store| {
+            let accounts = store.list_accounts()?;
+            // A local user's free/busy from their calendars; a failed read is "no data"
+            // (MS-ASCMD 2.2.3.113 digit 4) for the window.
+            let free_busy = |a: &Account, w: FreeBusyWindow| {
+                let start = jiff::Timestamp::from_second(w.start.unix_timestamp())
+                    .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+                let end = start
+                    .checked_add(jiff::SignedDuration::from_secs(
+                        SLOT_SECONDS * w.slots as i64,
+                    ))
+                    .unwrap_or(start);
+                match crate::meetings::calendar_events(store, a.id, start, end) {
+                    Ok(events) => crate::meetings::merged_free_busy(&events, start, w.slots),
+                    Err(e) => {
+                        tracing::warn!(user = %a.email, error = %e, "free/busy not read");
+                        "4".repeat(w.slots)
+                    }
+                }
+            };
+            Ok(resolve(&accounts, &request, &free_busy))
+        })
+        .await
     }
 }
 
@@ -250,6 +281,10 @@ mod tests {
             credential_generation: 1,
             created_at: 0,
         }
+    }
+
+    fn all_free(_: &Account, w: FreeBusyWindow) -> String {
+        "0".repeat(w.slots)
     }
 
     fn directory() -> Vec<Account> {
@@ -300,6 +335,7 @@ mod tests {
                 &["bob@example.com", "bob", "zed"],
                 ResolveRecipientsOptions::default(),
             ),
+            &all_free,
         );
         assert_eq!(resp.status, ResolveRecipientsStatus::Success);
         let [one, many, none] = resp.responses.as_slice() else {
@@ -322,6 +358,7 @@ mod tests {
                     ..Default::default()
                 },
             ),
+            &all_free,
         );
         assert_eq!(
             limited.responses[0].status,
@@ -342,7 +379,11 @@ mod tests {
             }),
             ..Default::default()
         };
-        let resp = resolve(&d, &request(&["alice@example.com", "bob"], options.clone()));
+        let resp = resolve(
+            &d,
+            &request(&["alice@example.com", "bob"], options.clone()),
+            &all_free,
+        );
         let alice = &resp.responses[0].recipients[0];
         let a = alice.availability.as_ref().unwrap();
         assert_eq!(a.status, ResolveRecipientsStatus::Success);
@@ -368,7 +409,7 @@ mod tests {
                 start_time: start.into(),
                 end_time: end.into(),
             });
-            let resp = resolve(&d, &request(&["alice"], o));
+            let resp = resolve(&d, &request(&["alice"], o), &all_free);
             assert_eq!(
                 resp.status,
                 ResolveRecipientsStatus::ProtocolError,

@@ -383,9 +383,15 @@ impl Engine {
         for folder in writes.folders {
             self.hub.changed(account.0, &[folder]);
         }
-        // The device's event writes: the meeting messages they send hook in here.
-        if !writes.events.is_empty() {
-            tracing::debug!(events = writes.events.len(), "device wrote events");
+        // The device's own meetings send their invitations and cancellations; the write
+        // is acknowledged whether or not the mail goes out.
+        for event in writes.events {
+            if let Err(e) = self
+                .device_event_written(account, event.before, event.after)
+                .await
+            {
+                tracing::warn!(partnership = pid.0, error = %e, "meeting messages not sent");
+            }
         }
         Ok(result)
     }

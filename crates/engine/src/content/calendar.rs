@@ -71,10 +71,10 @@ const X_TIMEZONE: &str = "X-EAS-TIMEZONE";
 const X_RECURRENCE: &str = "X-EAS-RECURRENCE";
 const X_LOCATION: &str = "X-EAS-LOCATION";
 const X_SENSITIVITY: &str = "X-EAS-SENSITIVITY";
-const X_MEETING_STATUS: &str = "X-EAS-MEETINGSTATUS";
-const X_RESPONSE_REQUESTED: &str = "X-EAS-RESPONSEREQUESTED";
-const X_RESPONSE_TYPE: &str = "X-EAS-RESPONSETYPE";
-const X_REPLY_TIME: &str = "X-EAS-APPOINTMENTREPLYTIME";
+pub(crate) const X_MEETING_STATUS: &str = "X-EAS-MEETINGSTATUS";
+pub(crate) const X_RESPONSE_REQUESTED: &str = "X-EAS-RESPONSEREQUESTED";
+pub(crate) const X_RESPONSE_TYPE: &str = "X-EAS-RESPONSETYPE";
+pub(crate) const X_REPLY_TIME: &str = "X-EAS-APPOINTMENTREPLYTIME";
 const X_CONF_LINK: &str = "X-EAS-ONLINEMEETINGCONFLINK";
 const X_EXTERNAL_LINK: &str = "X-EAS-ONLINEMEETINGEXTERNALLINK";
 const X_NATIVE_BODY_TYPE: &str = "X-EAS-NATIVEBODYTYPE";
@@ -82,10 +82,10 @@ const X_BODY_TYPE: &str = "X-EAS-BODYTYPE";
 const X_CLIENT_UID: &str = "X-EAS-CLIENTUID";
 const X_ORGANIZER_NAME: &str = "X-EAS-ORGANIZERNAME";
 const X_ALL_DAY: &str = "X-MICROSOFT-CDO-ALLDAYEVENT";
-const X_BUSY_STATUS: &str = "X-MICROSOFT-CDO-BUSYSTATUS";
+pub(crate) const X_BUSY_STATUS: &str = "X-MICROSOFT-CDO-BUSYSTATUS";
 const X_DISALLOW_COUNTER: &str = "X-MICROSOFT-DISALLOW-COUNTER";
 const X_ALT_DESC: &str = "X-ALT-DESC";
-const P_ATTENDEE_STATUS: &str = "X-EAS-ATTENDEESTATUS";
+pub(crate) const P_ATTENDEE_STATUS: &str = "X-EAS-ATTENDEESTATUS";
 const P_PROPOSED_START: &str = "X-EAS-PROPOSEDSTARTTIME";
 const P_PROPOSED_END: &str = "X-EAS-PROPOSEDENDTIME";
 
@@ -125,33 +125,33 @@ fn parse_utc(text: &str, what: &'static str) -> Result<Timestamp, CalendarError>
         .ok_or(CalendarError::InvalidDate(what))
 }
 
-fn text_value(s: impl Into<String>) -> ICalendarValue {
+pub(crate) fn text_value(s: impl Into<String>) -> ICalendarValue {
     ICalendarValue::Text(s.into())
 }
 
-fn entry(name: ICalendarProperty, value: ICalendarValue) -> ICalendarEntry {
+pub(crate) fn entry(name: ICalendarProperty, value: ICalendarValue) -> ICalendarEntry {
     ICalendarEntry::new(name).with_value(value)
 }
 
-fn x_entry(name: &str, value: impl Into<String>) -> ICalendarEntry {
+pub(crate) fn x_entry(name: &str, value: impl Into<String>) -> ICalendarEntry {
     entry(ICalendarProperty::Other(name.into()), text_value(value))
 }
 
-fn x_param(name: &str, value: impl Into<String>) -> ICalendarParameter {
+pub(crate) fn x_param(name: &str, value: impl Into<String>) -> ICalendarParameter {
     ICalendarParameter::new(
         ICalendarParameterName::Other(name.into()),
         ICalendarParameterValue::Text(value.into()),
     )
 }
 
-fn prop_name(p: &ICalendarProperty) -> String {
+pub(crate) fn prop_name(p: &ICalendarProperty) -> String {
     match p {
         ICalendarProperty::Other(s) => s.to_ascii_uppercase(),
         other => other.as_str().to_ascii_uppercase(),
     }
 }
 
-fn value_string(v: &ICalendarValue) -> Option<String> {
+pub(crate) fn value_string(v: &ICalendarValue) -> Option<String> {
     match v {
         ICalendarValue::Text(s) => Some(s.clone()),
         ICalendarValue::Uri(Uri::Location(s)) => Some(s.clone()),
@@ -161,7 +161,7 @@ fn value_string(v: &ICalendarValue) -> Option<String> {
     }
 }
 
-fn param_text(e: &ICalendarEntry, name: &ICalendarParameterName) -> Option<String> {
+pub(crate) fn param_text(e: &ICalendarEntry, name: &ICalendarParameterName) -> Option<String> {
     e.params
         .iter()
         .find(|p| p.name == *name)
@@ -184,27 +184,27 @@ fn x_param_text(e: &ICalendarEntry, name: &str) -> Option<String> {
 }
 
 /// A VEVENT's properties by name.
-struct Props<'a>(&'a ICalendarComponent);
+pub(crate) struct Props<'a>(pub(crate) &'a ICalendarComponent);
 
 impl<'a> Props<'a> {
-    fn all(&self, name: &'a str) -> impl Iterator<Item = &'a ICalendarEntry> + 'a {
+    pub(crate) fn all(&self, name: &'a str) -> impl Iterator<Item = &'a ICalendarEntry> + 'a {
         self.0
             .entries
             .iter()
             .filter(move |e| prop_name(&e.name) == name)
     }
 
-    fn first(&self, name: &'a str) -> Option<&'a ICalendarEntry> {
+    pub(crate) fn first(&self, name: &'a str) -> Option<&'a ICalendarEntry> {
         self.all(name).next()
     }
 
-    fn text(&self, name: &'a str) -> Option<String> {
+    pub(crate) fn text(&self, name: &'a str) -> Option<String> {
         self.first(name)
             .and_then(|e| e.values.first())
             .and_then(value_string)
     }
 
-    fn code<T>(&self, name: &'a str, from_code: fn(u8) -> Option<T>) -> Option<T> {
+    pub(crate) fn code<T>(&self, name: &'a str, from_code: fn(u8) -> Option<T>) -> Option<T> {
         self.text(name)
             .and_then(|t| t.trim().parse().ok())
             .and_then(from_code)
@@ -724,7 +724,7 @@ fn write_fields(
     }))
 }
 
-fn busy_name(b: BusyStatus) -> &'static str {
+pub(crate) fn busy_name(b: BusyStatus) -> &'static str {
     match b {
         BusyStatus::Free => "FREE",
         BusyStatus::Tentative => "TENTATIVE",
@@ -1078,7 +1078,7 @@ fn difference(series: &EventFields, ex: EventFields) -> EventFields {
     )
 }
 
-fn strip_mailto(s: String) -> String {
+pub(crate) fn strip_mailto(s: String) -> String {
     match s.get(..7) {
         Some(p) if p.eq_ignore_ascii_case("mailto:") => s[7..].to_string(),
         _ => s,

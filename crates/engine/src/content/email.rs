@@ -318,6 +318,11 @@ pub fn render(item: &FullItem, options: &BodyOptions, version: ProtocolVersion) 
             None
         },
         message_class: Some(fields.message_class.clone()),
+        meeting_request: crate::content::itip::meeting_request(
+            &item.content,
+            &fields.message_class,
+            version,
+        ),
         internet_cpid: Some("65001".into()),
         flag: Some(
             match FlagStatus::from_code(u8::try_from(fields.flag_status).unwrap_or(0)) {

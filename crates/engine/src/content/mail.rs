@@ -79,14 +79,10 @@ pub fn fields_from_mime(raw: &[u8], received: i64) -> Result<ItemFields, MailErr
     let importance = importance(&message);
     let root_id = thread_root(&message);
     let has_attachments = message.attachments().any(|a| !is_inline(a));
-    let is_meeting = message.parts.iter().any(|p| {
-        p.content_type().is_some_and(|ct| {
-            ct.ctype().eq_ignore_ascii_case("text")
-                && ct
-                    .subtype()
-                    .is_some_and(|s| s.eq_ignore_ascii_case("calendar"))
-        })
-    });
+    // A meeting message by its iTIP METHOD (MS-ASEMAIL 2.2.2.50, RFC 6047).
+    let meeting_class = crate::content::itip::parse_calendar_part(raw)
+        .as_ref()
+        .and_then(crate::content::itip::message_class);
     Ok(ItemFields {
         subject: message.subject().unwrap_or_default().to_owned(),
         from: format_addresses(message.from()),
@@ -96,12 +92,7 @@ pub fn fields_from_mime(raw: &[u8], received: i64) -> Result<ItemFields, MailErr
         read: false,
         flag_status: 0,
         importance,
-        message_class: if is_meeting {
-            "IPM.Schedule.Meeting.Request"
-        } else {
-            "IPM.Note"
-        }
-        .to_owned(),
+        message_class: meeting_class.unwrap_or("IPM.Note").to_owned(),
         categories: Vec::new(),
         conversation_id: root_id.map(|id| conversation_id(&id)),
         size: raw.len() as i64,

@@ -3,6 +3,7 @@
 pub mod calendar;
 pub mod contact;
 pub mod email;
+pub mod itip;
 pub mod mail;
 pub mod note;
 pub mod pim;

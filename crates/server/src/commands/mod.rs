@@ -9,6 +9,7 @@ mod folder_sync;
 mod folder_update;
 mod get_item_estimate;
 mod item_operations;
+mod meeting_response;
 mod move_items;
 mod ping;
 mod provision;
@@ -124,6 +125,7 @@ pub const IMPLEMENTED: &[Command] = &[
     Command::MoveItems,
     Command::GetItemEstimate,
     Command::ItemOperations,
+    Command::MeetingResponse,
 ];
 
 pub fn implemented_commands_header() -> String {
@@ -195,6 +197,7 @@ async fn run(
         Command::MoveItems => Box::pin(move_items::handle(ctx, root, record)),
         Command::GetItemEstimate => Box::pin(get_item_estimate::handle(ctx, root, record)),
         Command::ItemOperations => Box::pin(item_operations::handle(ctx, root, record)),
+        Command::MeetingResponse => Box::pin(meeting_response::handle(ctx, root, record)),
         _ => Box::pin(async { Ok(CommandResponse::bad_request("not implemented")) }),
     };
     let result = running.await;
@@ -403,6 +406,7 @@ fn command_root(command: Command) -> easd_wbxml::Tag {
         Command::MoveItems => move_::MOVE_ITEMS,
         Command::GetItemEstimate => easd_wbxml::tags::get_item_estimate::GET_ITEM_ESTIMATE,
         Command::ItemOperations => easd_wbxml::tags::item_operations::ITEM_OPERATIONS,
+        Command::MeetingResponse => easd_wbxml::tags::meeting_response::MEETING_RESPONSE,
         _ => airsync::SYNC,
     }
 }
@@ -425,6 +429,7 @@ fn status_tag(command: Command) -> easd_wbxml::Tag {
         Command::MoveItems => move_::STATUS,
         Command::GetItemEstimate => easd_wbxml::tags::get_item_estimate::STATUS,
         Command::ItemOperations => easd_wbxml::tags::item_operations::STATUS,
+        Command::MeetingResponse => easd_wbxml::tags::meeting_response::STATUS,
         _ => airsync::STATUS,
     }
 }
