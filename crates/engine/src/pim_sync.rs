@@ -2,7 +2,7 @@
 //! (MS-ASCMD 2.2.3.7.2 Add, 2.2.3.24.2 Change): the item converted into its stored format
 //! by `content::pim`, and the store written.
 
-use crate::content::pim::{stored_fields, PimItem};
+use crate::content::pim::{stored_fields, PimError, PimItem};
 use crate::content::ChangeMode;
 use crate::EngineError;
 use easd_protocol::commands::sync::SyncStatus;
@@ -98,39 +98,32 @@ pub fn change(
     now: Timestamp,
     events: &mut Vec<EventWrite>,
 ) -> Result<Result<Item, SyncStatus>, EngineError> {
+    rewrite(store, account, item, events, |stored| {
+        PimItem::parse(item.class, application_data)?.changed_content(stored, mode, now)
+    })
+}
+
+/// Rewrites a stored item's content with `rewrite`; a result that does not convert is
+/// Status 6 and leaves the item as it was.
+fn rewrite(
+    store: &dyn Store,
+    account: AccountId,
+    item: &Item,
+    events: &mut Vec<EventWrite>,
+    rewrite: impl FnOnce(&[u8]) -> Result<String, PimError>,
+) -> Result<Result<Item, SyncStatus>, EngineError> {
     let stored = store.item_content(account, item.id)?;
-    let converted = PimItem::parse(item.class, application_data).and_then(|change| {
-        let content = change.changed_content(&stored, mode, now)?;
+    let converted = rewrite(&stored).and_then(|content| {
         let fields = stored_fields(item.class, content.as_bytes())?;
-        Ok((content, fields))
+        Ok((content.into_bytes(), fields))
     });
     let (content, fields) = match converted {
         Ok(c) => c,
         Err(e) => {
-            tracing::info!(error = %e, server_id = %item.server_id, "client Change does not convert");
+            tracing::info!(error = %e, server_id = %item.server_id, "client change does not convert");
             return Ok(Err(SyncStatus::ClientServerConversionError));
         }
     };
-    write_change(
-        store,
-        account,
-        item,
-        stored,
-        content.into_bytes(),
-        fields,
-        events,
-    )
-}
-
-fn write_change(
-    store: &dyn Store,
-    account: AccountId,
-    item: &Item,
-    stored: Vec<u8>,
-    content: Vec<u8>,
-    fields: easd_store::ItemFields,
-    events: &mut Vec<EventWrite>,
-) -> Result<Result<Item, SyncStatus>, EngineError> {
     if content == stored {
         return Ok(Ok(item.clone()));
     }
@@ -225,28 +218,8 @@ impl Occurrence<'_> {
             exceptions: Some(vec![exception]),
             ..Default::default()
         };
-        let stored = store.item_content(account, item.id)?;
-        let converted = PimItem::Event(Box::new(change))
-            .changed_content(&stored, ChangeMode::Partial, now)
-            .and_then(|content| {
-                let fields = stored_fields(item.class, content.as_bytes())?;
-                Ok((content, fields))
-            });
-        let (content, fields) = match converted {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::info!(error = %e, server_id = %item.server_id, "occurrence change does not convert");
-                return Ok(Err(SyncStatus::ClientServerConversionError));
-            }
-        };
-        write_change(
-            store,
-            account,
-            item,
-            stored,
-            content.into_bytes(),
-            fields,
-            events,
-        )
+        rewrite(store, account, item, events, |stored| {
+            PimItem::Event(Box::new(change)).changed_content(stored, ChangeMode::Partial, now)
+        })
     }
 }

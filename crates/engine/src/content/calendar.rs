@@ -388,17 +388,7 @@ fn zone_named(id: &str) -> Option<tz::TimeZone> {
 /// The event as an iCalendar object: a VCALENDAR with the event's VEVENT and one VEVENT
 /// per modified occurrence (RFC 5545 3.8.4.4 RECURRENCE-ID).
 pub fn to_ical(c: &Calendar) -> Result<ICalendar, CalendarError> {
-    let start = parse_utc(
-        c.fields
-            .start_time
-            .as_deref()
-            .ok_or(CalendarError::MissingStart)?,
-        "StartTime",
-    )?;
-    let end = match c.fields.end_time.as_deref() {
-        Some(t) => parse_utc(t, "EndTime")?,
-        None => start,
-    };
+    let (start, end) = start_and_end(c)?;
     let all_day = c.fields.all_day_event == Some(true);
     // The rules of the start's year (the blob describes one pair of yearly rules).
     let year = tz::Offset::UTC.to_datetime(start).year();
@@ -776,10 +766,8 @@ fn attendee_entry(a: &Attendee) -> ICalendarEntry {
     e
 }
 
-/// The instants an event spans: its start, and the end of its last occurrence (`None`
-/// for a pattern without end). Sync's calendar FilterType keeps an event while that end
-/// is in the window (MS-ASCMD 2.2.3.69.2: a past window for the calendar).
-pub fn span(c: &Calendar) -> Result<(Timestamp, Option<Timestamp>), CalendarError> {
+/// StartTime and EndTime (EndTime absent: a moment).
+fn start_and_end(c: &Calendar) -> Result<(Timestamp, Timestamp), CalendarError> {
     let start = parse_utc(
         c.fields
             .start_time
@@ -788,9 +776,18 @@ pub fn span(c: &Calendar) -> Result<(Timestamp, Option<Timestamp>), CalendarErro
         "StartTime",
     )?;
     let end = match c.fields.end_time.as_deref() {
-        Some(t) => parse_utc(t, "EndTime")?.max(start),
+        Some(t) => parse_utc(t, "EndTime")?,
         None => start,
     };
+    Ok((start, end))
+}
+
+/// The instants an event spans: its start, and the end of its last occurrence (`None`
+/// for a pattern without end). Sync's calendar FilterType keeps an event while that end
+/// is in the window (MS-ASCMD 2.2.3.69.2: a past window for the calendar).
+pub fn span(c: &Calendar) -> Result<(Timestamp, Option<Timestamp>), CalendarError> {
+    let (start, end) = start_and_end(c)?;
+    let end = end.max(start);
     let Some(r) = &c.recurrence else {
         return Ok((start, Some(end)));
     };
