@@ -380,8 +380,8 @@ pub fn received_cancel(stored: &ICalendar, cancel: &ICalendar) -> ICalendar {
 }
 
 /// The organizer's event after an attendee's REPLY (RFC 5546 3.2.3): each ATTENDEE of the
-/// reply gets its PARTSTAT in the VEVENT of the same occurrence. False when the reply
-/// names no attendee of the event (it changes nothing).
+/// reply gets its PARTSTAT in the VEVENT of the same occurrence. False when it changes
+/// nothing (the reply names no attendee of that occurrence).
 pub fn apply_reply(stored: &mut ICalendar, reply: &ICalendar) -> bool {
     let mut changed = false;
     for r in events(reply) {
@@ -392,8 +392,10 @@ pub fn apply_reply(stored: &mut ICalendar, reply: &ICalendar) -> bool {
             .collect();
         for e in events_mut(stored) {
             let own_rid = Props(e).first("RECURRENCE-ID").map(|e| e.values.clone());
-            // An answer for one occurrence without an override of its own: the series.
-            if own_rid != rid && !(own_rid.is_none() && rid.is_some()) {
+            // The VEVENT of the same occurrence. An answer for one occurrence that has no
+            // override here is not recorded: it is not the series' answer (RFC 5546
+            // 3.2.3 leaves making an override to the organizer).
+            if own_rid != rid {
                 continue;
             }
             for (who, status) in &answers {
@@ -965,6 +967,20 @@ END:VEVENT\r\nEND:VCALENDAR\r\n";
             now(),
         );
         assert!(!apply_reply(&mut organizers, &stranger));
+        // An answer for one occurrence the organizer has no override of is not the
+        // series' answer.
+        let mut one = reply(&request(), &bob(), Answer::Accepted, now());
+        for e in events_mut(&mut one) {
+            e.entries.push(
+                ICalendarEntry::new(ICalendarProperty::RecurrenceId)
+                    .with_value(utc_value("2030-01-17T09:00:00Z".parse().unwrap())),
+            );
+        }
+        assert!(!apply_reply(&mut organizers, &one));
+        assert_eq!(
+            status_of(&organizers, "bob@example.com"),
+            Some(AttendeeStatus::Decline)
+        );
     }
 
     #[test]
