@@ -18,7 +18,7 @@ use crate::content::calendar::{
 };
 use crate::content::recurrence::compact_datetime;
 use base64::Engine as _;
-use calcard::common::{IanaString, PartialDateTime};
+use calcard::common::IanaString;
 use calcard::icalendar::{
     ICalendar, ICalendarComponent, ICalendarComponentType, ICalendarEntry, ICalendarMethod,
     ICalendarParameter, ICalendarParameterName, ICalendarParameterValue,
@@ -246,18 +246,7 @@ fn set_method(ical: &mut ICalendar, m: Option<ICalendarMethod>) {
 }
 
 fn utc_value(at: Timestamp) -> ICalendarValue {
-    let dt = tz::Offset::UTC.to_datetime(at);
-    ICalendarValue::PartialDateTime(Box::new(PartialDateTime {
-        year: u16::try_from(dt.year()).ok(),
-        month: u8::try_from(dt.month()).ok(),
-        day: u8::try_from(dt.day()).ok(),
-        hour: u8::try_from(dt.hour()).ok(),
-        minute: u8::try_from(dt.minute()).ok(),
-        second: u8::try_from(dt.second()).ok(),
-        tz_hour: Some(0),
-        tz_minute: Some(0),
-        tz_minus: false,
-    }))
+    calendar::datetime_value(tz::Offset::UTC.to_datetime(at), true)
 }
 
 /// Sets the PARTSTAT of the ATTENDEE entries of `addresses` in `c`; true when one was
@@ -483,6 +472,82 @@ pub fn reply(stored: &ICalendar, own: &[String], answer: Answer, now: Timestamp)
     }
     out.copy_timezones(stored);
     out
+}
+
+/// Whether the event repeats (RRULE or RDATE on its own VEVENT).
+pub fn is_recurring(ical: &ICalendar) -> bool {
+    master(ical).is_some_and(|m| {
+        let p = Props(m);
+        p.first("RRULE").is_some() || p.first("RDATE").is_some()
+    })
+}
+
+/// The REPLY for one occurrence of a series (RFC 5546 3.2.3 with RECURRENCE-ID, RFC 5545
+/// 3.8.4.4): the series' identity and the answer, for the occurrence that originally
+/// starts at `occurrence` (written in UTC).
+pub fn occurrence_reply(
+    stored: &ICalendar,
+    own: &[String],
+    answer: Answer,
+    now: Timestamp,
+    occurrence: Timestamp,
+) -> ICalendar {
+    let mut series = stored.clone();
+    let overrides: Vec<u32> = series
+        .components
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| {
+            c.component_type == ICalendarComponentType::VEvent
+                && Props(c).first("RECURRENCE-ID").is_some()
+        })
+        .map(|(i, _)| i as u32)
+        .collect();
+    series.remove_component_ids(&overrides);
+    let mut r = reply(&series, own, answer, now);
+    for e in events_mut(&mut r) {
+        for name in ["DTSTART", "DTEND", "DURATION", "RECURRENCE-ID"] {
+            remove(e, name);
+        }
+        e.entries.push(entry(
+            ICalendarProperty::RecurrenceId,
+            utc_value(occurrence),
+        ));
+    }
+    r
+}
+
+/// The occurrence a REPLY answers (its RECURRENCE-ID, when written in UTC as easd and most
+/// clients write it), with each attendee's answer.
+pub fn replied_occurrence(
+    reply: &ICalendar,
+) -> Option<(Timestamp, Vec<(String, ICalendarParticipationStatus)>)> {
+    let e = master(reply)?;
+    let p = Props(e);
+    let rid = p.first("RECURRENCE-ID")?;
+    let at = match rid.values.first()? {
+        ICalendarValue::PartialDateTime(d)
+            if d.tz_hour == Some(0) && d.tz_minute.unwrap_or(0) == 0 =>
+        {
+            let dt = jiff::civil::DateTime::new(
+                i16::try_from(d.year?).ok()?,
+                i8::try_from(d.month?).ok()?,
+                i8::try_from(d.day?).ok()?,
+                i8::try_from(d.hour?).ok()?,
+                i8::try_from(d.minute?).ok()?,
+                i8::try_from(d.second.unwrap_or(0)).ok()?,
+                0,
+            )
+            .ok()?;
+            tz::Offset::UTC.to_timestamp(dt).ok()?
+        }
+        _ => return None,
+    };
+    let answers = p
+        .all("ATTENDEE")
+        .filter_map(|a| Some((address(a)?, partstat(a)?)))
+        .collect();
+    Some((at, answers))
 }
 
 /// The REQUEST (RFC 5546 3.2.2) or CANCEL (3.2.5) an organizer sends about the stored
