@@ -89,15 +89,22 @@ impl Answer {
 
 /// The first text/calendar part of a mail (RFC 6047 2.4), as text.
 pub fn calendar_part(raw: &[u8]) -> Option<String> {
-    let message = MessageParser::default().parse(raw)?;
+    calendar_part_of(&MessageParser::default().parse(raw)?)
+}
+
+/// The first text/calendar part of a parsed mail.
+pub fn calendar_part_of(message: &mail_parser::Message<'_>) -> Option<String> {
     message.parts.iter().find_map(|p| {
         let ct = p.content_type()?;
         let is_calendar = ct.ctype().eq_ignore_ascii_case("text")
             && ct
                 .subtype()
                 .is_some_and(|s| s.eq_ignore_ascii_case("calendar"));
+        if !is_calendar {
+            return None;
+        }
         let text = p.text_contents()?;
-        (is_calendar && text.len() <= MAX_CALENDAR_PART).then(|| text.to_owned())
+        (text.len() <= MAX_CALENDAR_PART).then(|| text.to_owned())
     })
 }
 
