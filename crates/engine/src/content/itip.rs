@@ -18,7 +18,6 @@ use crate::content::calendar::{
 };
 use crate::content::recurrence::compact_datetime;
 use base64::Engine as _;
-use calcard::common::IanaString;
 use calcard::icalendar::{
     ICalendar, ICalendarComponent, ICalendarComponentType, ICalendarEntry, ICalendarMethod,
     ICalendarParameter, ICalendarParameterName, ICalendarParameterValue,
@@ -891,16 +890,6 @@ pub fn meeting_request(
         e.push_text(email2::MEETING_MESSAGE_TYPE, kind);
     }
     Some(e)
-}
-
-/// The PARTSTAT of attendee `who` in the event ("ACCEPTED"), for tests and logs.
-pub fn attendee_partstat(ical: &ICalendar, who: &str) -> Option<String> {
-    let who = who.to_lowercase();
-    let m = master(ical)?;
-    let a = Props(m)
-        .all("ATTENDEE")
-        .find(|a| address(a).as_deref() == Some(who.as_str()))?;
-    partstat(a).map(|s| s.as_str().to_owned())
 }
 
 #[cfg(test)]
