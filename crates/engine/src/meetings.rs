@@ -6,17 +6,19 @@
 
 use crate::content::calendar;
 use crate::content::itip::{self, Answer};
-use crate::content::pim::stored_fields;
-use crate::content::recurrence::{expand, Dtstart};
+use crate::content::pim::{stored_fields, PimItem};
+use crate::content::recurrence::{compact_datetime, expand, Dtstart};
 use crate::content::timezone::to_iana;
+use crate::content::ChangeMode;
 use crate::submission::{ComposeKind, Submission};
 use crate::{Engine, EngineError};
-use calcard::icalendar::{ICalendar, ICalendarMethod};
+use calcard::icalendar::{ICalendar, ICalendarMethod, ICalendarParticipationStatus};
 use easd_protocol::commands::meeting_response::{
     MeetingResponseRequestItem, MeetingResponseResult, MeetingResponseStatus, UserResponse,
 };
 use easd_protocol::items::calendar::{
-    BusyStatus, Calendar, EventFields, Exception, MeetingStatus, ResponseType,
+    Attendee, AttendeeStatus, BusyStatus, Calendar, EventFields, Exception, MeetingStatus,
+    ResponseType,
 };
 use easd_protocol::ProtocolVersion;
 use easd_store::{
@@ -95,6 +97,69 @@ fn write_event(
     }))
 }
 
+/// Writes one occurrence's exception into the stored event `item` (MS-ASCAL 2.2.2.21: a
+/// deleted occurrence, or one with its own attendees and answer), through the calendar
+/// conversion as a 16.x partial change does. `None` when it does not convert.
+fn write_occurrence(
+    store: &dyn Store,
+    account: AccountId,
+    item: &Item,
+    stored: &ICalendar,
+    exception: Exception,
+    now: Timestamp,
+) -> Result<Option<Item>, EngineError> {
+    let change = PimItem::Event(Box::new(Calendar {
+        exceptions: Some(vec![exception]),
+        ..Calendar::default()
+    }));
+    let converted = change
+        .changed_content(stored.to_string().as_bytes(), ChangeMode::Partial, now)
+        .and_then(|content| {
+            let fields = stored_fields(ItemClass::Calendar, content.as_bytes())?;
+            Ok((content, fields))
+        });
+    let (content, fields) = match converted {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(account = account.0, error = %e, "occurrence answer does not convert");
+            return Ok(None);
+        }
+    };
+    Ok(Some(store.update_item(
+        account,
+        item.id,
+        &ItemChange {
+            replace: Some((content.into_bytes(), fields)),
+            ..ItemChange::default()
+        },
+    )?))
+}
+
+/// The series' attendees with the status of those in `answers` changed.
+fn attendees_answered(stored: &ICalendar, answers: &[(String, AttendeeStatus)]) -> Vec<Attendee> {
+    let series = calendar::from_ical(stored, &jiff::tz::TimeZone::UTC).ok();
+    let mut attendees = series.and_then(|c| c.fields.attendees).unwrap_or_default();
+    for a in &mut attendees {
+        if let Some((_, s)) = answers
+            .iter()
+            .find(|(who, _)| a.email.eq_ignore_ascii_case(who))
+        {
+            a.attendee_status = Some(*s);
+        }
+    }
+    attendees
+}
+
+fn attendee_status(s: &ICalendarParticipationStatus) -> AttendeeStatus {
+    match s {
+        ICalendarParticipationStatus::Accepted => AttendeeStatus::Accept,
+        ICalendarParticipationStatus::Declined => AttendeeStatus::Decline,
+        ICalendarParticipationStatus::Tentative => AttendeeStatus::Tentative,
+        ICalendarParticipationStatus::NeedsAction => AttendeeStatus::NotResponded,
+        _ => AttendeeStatus::ResponseUnknown,
+    }
+}
+
 /// What an iMIP message delivered to `account` does to its calendar (RFC 6047, RFC 5546
 /// 3.2): a REQUEST adds or updates the invitee's event, a CANCEL cancels it, a REPLY
 /// records the attendee's answer in the organizer's event. Returns the calendar folder
@@ -154,10 +219,34 @@ pub(crate) fn apply_imip(
                 );
                 return Ok(None);
             }
-            if !itip::is_organized_by(&stored, &own) || !itip::apply_reply(&mut stored, &ical) {
+            if !itip::is_organized_by(&stored, &own) {
                 return Ok(None);
             }
-            write_event(store, account, Some(&item), &stored)?
+            if itip::apply_reply(&mut stored, &ical) {
+                write_event(store, account, Some(&item), &stored)?
+            } else {
+                // An answer for one occurrence without an override yet: the occurrence
+                // becomes an exception with that answer (RFC 5546 3.2.3).
+                let Some((at, answers)) = itip::replied_occurrence(&ical) else {
+                    return Ok(None);
+                };
+                if !itip::is_recurring(&stored) {
+                    return Ok(None);
+                }
+                let answers: Vec<(String, AttendeeStatus)> = answers
+                    .iter()
+                    .map(|(who, s)| (who.clone(), attendee_status(s)))
+                    .collect();
+                let exception = Exception {
+                    deleted: None,
+                    exception_start_time: Some(compact_datetime(at)),
+                    fields: EventFields {
+                        attendees: Some(attendees_answered(&stored, &answers)),
+                        ..EventFields::default()
+                    },
+                };
+                write_occurrence(store, account, &item, &stored, exception, Timestamp::now())?
+            }
         }
         _ => None,
     };
@@ -254,6 +343,16 @@ fn answer_blocking(
     if itip::organizer(&stored).is_none_or(|o| own.contains(&o)) {
         return Ok(Answered::Invalid);
     }
+    // 16.x InstanceId (MS-ASCMD 2.2.3.92.1): the answer is for that occurrence of a series.
+    let occurrence = request
+        .instance_id
+        .as_deref()
+        .and_then(crate::recipients::parse_eas_datetime)
+        .and_then(|t| Timestamp::from_second(t.unix_timestamp()).ok())
+        .filter(|_| itip::is_recurring(&stored));
+    if let Some(at) = occurrence {
+        return answer_occurrence(store, account, item, &stored, answer, at, now);
+    }
     let event = itip::answered(&stored, &own, answer, now);
     let reply = itip::organizer(&event).map(|o| (o, itip::reply(&event, &own, answer, now)));
     // A declined meeting leaves the calendar (MS-ASCMD 2.2.3.27: no CalendarId for it).
@@ -281,11 +380,71 @@ fn answer_blocking(
     })
 }
 
+/// Answers one occurrence (MS-ASCMD 2.2.1.11 with InstanceId): the occurrence becomes an
+/// exception with the own answer (declined: a deleted occurrence), the series stays, and
+/// the REPLY names the occurrence (RECURRENCE-ID).
+fn answer_occurrence(
+    store: &dyn Store,
+    account: &Account,
+    item: Option<Item>,
+    stored: &ICalendar,
+    answer: Answer,
+    at: Timestamp,
+    now: Timestamp,
+) -> Result<Answered, EngineError> {
+    let own = own_addresses(account);
+    // The request of a series the user has no event of yet: the series first.
+    let item = match item {
+        Some(i) => i,
+        None => match write_event(store, account.id, None, stored)? {
+            Some(i) => i,
+            None => return Ok(Answered::Invalid),
+        },
+    };
+    let status = match answer {
+        Answer::Accepted => AttendeeStatus::Accept,
+        Answer::Tentative => AttendeeStatus::Tentative,
+        Answer::Declined => AttendeeStatus::Decline,
+    };
+    let answers: Vec<(String, AttendeeStatus)> = own.iter().map(|a| (a.clone(), status)).collect();
+    let exception = Exception {
+        deleted: (answer == Answer::Declined).then_some(true),
+        exception_start_time: Some(compact_datetime(at)),
+        fields: if answer == Answer::Declined {
+            EventFields::default()
+        } else {
+            EventFields {
+                attendees: Some(attendees_answered(stored, &answers)),
+                response_type: Some(match answer {
+                    Answer::Accepted => ResponseType::Accepted,
+                    _ => ResponseType::Tentative,
+                }),
+                busy_status: Some(match answer {
+                    Answer::Accepted => BusyStatus::Busy,
+                    _ => BusyStatus::Tentative,
+                }),
+                ..EventFields::default()
+            }
+        },
+    };
+    let Some(written) = write_occurrence(store, account.id, &item, stored, exception, now)? else {
+        return Ok(Answered::Invalid);
+    };
+    let reply =
+        itip::organizer(stored).map(|o| (o, itip::occurrence_reply(stored, &own, answer, now, at)));
+    Ok(Answered::Done {
+        // No CalendarId for a declined meeting (MS-ASCMD 2.2.3.27), the series stays.
+        calendar_id: (answer != Answer::Declined).then_some(written.server_id),
+        folder: Some(written.folder),
+        reply,
+    })
+}
+
 impl Engine {
     /// One Request of MeetingResponse (MS-ASCMD 2.2.1.11). From 16.0 the answer goes to the
     /// organizer as an iTIP REPLY when the client asks with SendResponse; before 16.0 the
     /// client sends its own answer with SendMail (MS-ASCMD 2.2.1.11), so the server does
-    /// not. A 16.x answer for one occurrence (InstanceId) is recorded for the series.
+    /// not.
     pub async fn meeting_response(
         &self,
         account: &Account,

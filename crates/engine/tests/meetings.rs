@@ -380,3 +380,99 @@ async fn a_reply_counts_only_from_the_attendee_it_names() {
         Some(AttendeeStatus::Accept)
     );
 }
+
+#[tokio::test]
+async fn answering_one_occurrence_of_a_series() {
+    use easd_protocol::items::recurrence::{Recurrence, RecurrenceType};
+    let w = world();
+    let device = w
+        .engine
+        .store()
+        .create_partnership(w.alice.id, "alice-phone", "Test", "test")
+        .unwrap();
+    let mut weekly = meeting();
+    weekly.recurrence = Some(Recurrence {
+        occurrences: Some(4),
+        ..Recurrence::new(RecurrenceType::Weekly)
+    });
+    let (key, _) = alice_syncs(&w, &device, "0", vec![]).await;
+    alice_syncs(
+        &w,
+        &device,
+        &key,
+        vec![ClientCommand::Add {
+            client_id: "m1".into(),
+            class: None,
+            application_data: weekly.to_application_data(V),
+            send: false,
+        }],
+    )
+    .await;
+    let inbox = w.items(&w.bob, folder_type::INBOX);
+    let answer = |user_response, instance: &str| MeetingResponseRequestItem {
+        user_response,
+        collection_id: Some(w.folder(&w.bob, folder_type::INBOX).server_id),
+        request_id: Some(inbox[0].0.server_id.clone()),
+        long_id: None,
+        instance_id: Some(instance.into()),
+        send_response: Some(SendResponse::default()),
+    };
+    // Bob accepts the second week only, and declines the third.
+    let r = w
+        .engine
+        .meeting_response(
+            &w.bob,
+            &answer(UserResponse::Accepted, "2030-01-17T09:00:00.000Z"),
+            V,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, MeetingResponseStatus::Success);
+    assert!(r.calendar_id.is_some());
+    let r = w
+        .engine
+        .meeting_response(
+            &w.bob,
+            &answer(UserResponse::Declined, "2030-01-24T09:00:00.000Z"),
+            V,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, MeetingResponseStatus::Success);
+    assert_eq!(r.calendar_id, None);
+
+    let bobs = w.event(&w.bob).unwrap();
+    assert_eq!(
+        bobs.fields.response_type,
+        Some(ResponseType::NotResponded),
+        "the series is unanswered"
+    );
+    let exceptions = bobs.exceptions.clone().unwrap();
+    let second = exceptions
+        .iter()
+        .find(|e| e.exception_start_time.as_deref() == Some("20300117T090000Z"))
+        .unwrap();
+    assert_eq!(second.fields.response_type, Some(ResponseType::Accepted));
+    let third = exceptions
+        .iter()
+        .find(|e| e.exception_start_time.as_deref() == Some("20300124T090000Z"))
+        .unwrap();
+    assert_eq!(third.deleted, Some(true));
+
+    // Alice's series: Bob's answers per occurrence, the series' still open.
+    let alices = w.event(&w.alice).unwrap();
+    assert_ne!(
+        status_of(&alices, "bob@example.com"),
+        Some(AttendeeStatus::Accept)
+    );
+    let ex = alices.exceptions.clone().unwrap_or_default();
+    let status_in = |start: &str| {
+        ex.iter()
+            .find(|e| e.exception_start_time.as_deref() == Some(start))
+            .and_then(|e| e.fields.attendees.clone())
+            .and_then(|a| a.into_iter().find(|a| a.email == "bob@example.com"))
+            .and_then(|a| a.attendee_status)
+    };
+    assert_eq!(status_in("20300117T090000Z"), Some(AttendeeStatus::Accept));
+    assert_eq!(status_in("20300124T090000Z"), Some(AttendeeStatus::Decline));
+}

@@ -288,7 +288,7 @@ fn date_value(d: Date) -> ICalendarValue {
     }))
 }
 
-fn datetime_value(dt: DateTime, utc: bool) -> ICalendarValue {
+pub(crate) fn datetime_value(dt: DateTime, utc: bool) -> ICalendarValue {
     ICalendarValue::PartialDateTime(Box::new(PartialDateTime {
         year: Some(dt.year() as u16),
         month: Some(dt.month() as u8),

@@ -18,7 +18,6 @@ use crate::content::calendar::{
 };
 use crate::content::recurrence::compact_datetime;
 use base64::Engine as _;
-use calcard::common::{IanaString, PartialDateTime};
 use calcard::icalendar::{
     ICalendar, ICalendarComponent, ICalendarComponentType, ICalendarEntry, ICalendarMethod,
     ICalendarParameter, ICalendarParameterName, ICalendarParameterValue,
@@ -89,15 +88,22 @@ impl Answer {
 
 /// The first text/calendar part of a mail (RFC 6047 2.4), as text.
 pub fn calendar_part(raw: &[u8]) -> Option<String> {
-    let message = MessageParser::default().parse(raw)?;
+    calendar_part_of(&MessageParser::default().parse(raw)?)
+}
+
+/// The first text/calendar part of a parsed mail.
+pub fn calendar_part_of(message: &mail_parser::Message<'_>) -> Option<String> {
     message.parts.iter().find_map(|p| {
         let ct = p.content_type()?;
         let is_calendar = ct.ctype().eq_ignore_ascii_case("text")
             && ct
                 .subtype()
                 .is_some_and(|s| s.eq_ignore_ascii_case("calendar"));
+        if !is_calendar {
+            return None;
+        }
         let text = p.text_contents()?;
-        (is_calendar && text.len() <= MAX_CALENDAR_PART).then(|| text.to_owned())
+        (text.len() <= MAX_CALENDAR_PART).then(|| text.to_owned())
     })
 }
 
@@ -246,18 +252,7 @@ fn set_method(ical: &mut ICalendar, m: Option<ICalendarMethod>) {
 }
 
 fn utc_value(at: Timestamp) -> ICalendarValue {
-    let dt = tz::Offset::UTC.to_datetime(at);
-    ICalendarValue::PartialDateTime(Box::new(PartialDateTime {
-        year: u16::try_from(dt.year()).ok(),
-        month: u8::try_from(dt.month()).ok(),
-        day: u8::try_from(dt.day()).ok(),
-        hour: u8::try_from(dt.hour()).ok(),
-        minute: u8::try_from(dt.minute()).ok(),
-        second: u8::try_from(dt.second()).ok(),
-        tz_hour: Some(0),
-        tz_minute: Some(0),
-        tz_minus: false,
-    }))
+    calendar::datetime_value(tz::Offset::UTC.to_datetime(at), true)
 }
 
 /// Sets the PARTSTAT of the ATTENDEE entries of `addresses` in `c`; true when one was
@@ -380,8 +375,8 @@ pub fn received_cancel(stored: &ICalendar, cancel: &ICalendar) -> ICalendar {
 }
 
 /// The organizer's event after an attendee's REPLY (RFC 5546 3.2.3): each ATTENDEE of the
-/// reply gets its PARTSTAT in the VEVENT of the same occurrence. False when the reply
-/// names no attendee of the event (it changes nothing).
+/// reply gets its PARTSTAT in the VEVENT of the same occurrence. False when it changes
+/// nothing (the reply names no attendee of that occurrence).
 pub fn apply_reply(stored: &mut ICalendar, reply: &ICalendar) -> bool {
     let mut changed = false;
     for r in events(reply) {
@@ -392,8 +387,10 @@ pub fn apply_reply(stored: &mut ICalendar, reply: &ICalendar) -> bool {
             .collect();
         for e in events_mut(stored) {
             let own_rid = Props(e).first("RECURRENCE-ID").map(|e| e.values.clone());
-            // An answer for one occurrence without an override of its own: the series.
-            if own_rid != rid && !(own_rid.is_none() && rid.is_some()) {
+            // The VEVENT of the same occurrence. An answer for one occurrence that has no
+            // override here is not recorded: it is not the series' answer (RFC 5546
+            // 3.2.3 leaves making an override to the organizer).
+            if own_rid != rid {
                 continue;
             }
             for (who, status) in &answers {
@@ -481,6 +478,82 @@ pub fn reply(stored: &ICalendar, own: &[String], answer: Answer, now: Timestamp)
     }
     out.copy_timezones(stored);
     out
+}
+
+/// Whether the event repeats (RRULE or RDATE on its own VEVENT).
+pub fn is_recurring(ical: &ICalendar) -> bool {
+    master(ical).is_some_and(|m| {
+        let p = Props(m);
+        p.first("RRULE").is_some() || p.first("RDATE").is_some()
+    })
+}
+
+/// The REPLY for one occurrence of a series (RFC 5546 3.2.3 with RECURRENCE-ID, RFC 5545
+/// 3.8.4.4): the series' identity and the answer, for the occurrence that originally
+/// starts at `occurrence` (written in UTC).
+pub fn occurrence_reply(
+    stored: &ICalendar,
+    own: &[String],
+    answer: Answer,
+    now: Timestamp,
+    occurrence: Timestamp,
+) -> ICalendar {
+    let mut series = stored.clone();
+    let overrides: Vec<u32> = series
+        .components
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| {
+            c.component_type == ICalendarComponentType::VEvent
+                && Props(c).first("RECURRENCE-ID").is_some()
+        })
+        .map(|(i, _)| i as u32)
+        .collect();
+    series.remove_component_ids(&overrides);
+    let mut r = reply(&series, own, answer, now);
+    for e in events_mut(&mut r) {
+        for name in ["DTSTART", "DTEND", "DURATION", "RECURRENCE-ID"] {
+            remove(e, name);
+        }
+        e.entries.push(entry(
+            ICalendarProperty::RecurrenceId,
+            utc_value(occurrence),
+        ));
+    }
+    r
+}
+
+/// The occurrence a REPLY answers (its RECURRENCE-ID, when written in UTC as easd and most
+/// clients write it), with each attendee's answer.
+pub fn replied_occurrence(
+    reply: &ICalendar,
+) -> Option<(Timestamp, Vec<(String, ICalendarParticipationStatus)>)> {
+    let e = master(reply)?;
+    let p = Props(e);
+    let rid = p.first("RECURRENCE-ID")?;
+    let at = match rid.values.first()? {
+        ICalendarValue::PartialDateTime(d)
+            if d.tz_hour == Some(0) && d.tz_minute.unwrap_or(0) == 0 =>
+        {
+            let dt = jiff::civil::DateTime::new(
+                i16::try_from(d.year?).ok()?,
+                i8::try_from(d.month?).ok()?,
+                i8::try_from(d.day?).ok()?,
+                i8::try_from(d.hour?).ok()?,
+                i8::try_from(d.minute?).ok()?,
+                i8::try_from(d.second.unwrap_or(0)).ok()?,
+                0,
+            )
+            .ok()?;
+            tz::Offset::UTC.to_timestamp(dt).ok()?
+        }
+        _ => return None,
+    };
+    let answers = p
+        .all("ATTENDEE")
+        .filter_map(|a| Some((address(a)?, partstat(a)?)))
+        .collect();
+    Some((at, answers))
 }
 
 /// The REQUEST (RFC 5546 3.2.2) or CANCEL (3.2.5) an organizer sends about the stored
@@ -819,16 +892,6 @@ pub fn meeting_request(
     Some(e)
 }
 
-/// The PARTSTAT of attendee `who` in the event ("ACCEPTED"), for tests and logs.
-pub fn attendee_partstat(ical: &ICalendar, who: &str) -> Option<String> {
-    let who = who.to_lowercase();
-    let m = master(ical)?;
-    let a = Props(m)
-        .all("ATTENDEE")
-        .find(|a| address(a).as_deref() == Some(who.as_str()))?;
-    partstat(a).map(|s| s.as_str().to_owned())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -965,6 +1028,20 @@ END:VEVENT\r\nEND:VCALENDAR\r\n";
             now(),
         );
         assert!(!apply_reply(&mut organizers, &stranger));
+        // An answer for one occurrence the organizer has no override of is not the
+        // series' answer.
+        let mut one = reply(&request(), &bob(), Answer::Accepted, now());
+        for e in events_mut(&mut one) {
+            e.entries.push(
+                ICalendarEntry::new(ICalendarProperty::RecurrenceId)
+                    .with_value(utc_value("2030-01-17T09:00:00Z".parse().unwrap())),
+            );
+        }
+        assert!(!apply_reply(&mut organizers, &one));
+        assert_eq!(
+            status_of(&organizers, "bob@example.com"),
+            Some(AttendeeStatus::Decline)
+        );
     }
 
     #[test]

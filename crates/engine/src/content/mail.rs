@@ -80,7 +80,8 @@ pub fn fields_from_mime(raw: &[u8], received: i64) -> Result<ItemFields, MailErr
     let root_id = thread_root(&message);
     let has_attachments = message.attachments().any(|a| !is_inline(a));
     // A meeting message by its iTIP METHOD (MS-ASEMAIL 2.2.2.50, RFC 6047).
-    let meeting_class = crate::content::itip::parse_calendar_part(raw)
+    let meeting_class = crate::content::itip::calendar_part_of(&message)
+        .and_then(|text| calcard::icalendar::ICalendar::parse(text).ok())
         .as_ref()
         .and_then(crate::content::itip::message_class);
     Ok(ItemFields {
