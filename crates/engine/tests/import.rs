@@ -499,6 +499,23 @@ fn a_maildir_tree_maps_to_mail_folders_with_flags() {
     let n = again.counts(ItemClass::Email);
     assert_eq!((n.added, n.updated, n.unchanged), (0, 1, 5));
     assert_eq!(w.items(&a, folder_type::INBOX).len(), 3);
+
+    // With --folder the whole tree goes under that folder, Sent and Trash included.
+    let b = w.account("bob@example.com");
+    let report = w.import(&b, std::slice::from_ref(&root), Some("Old mail"));
+    assert_eq!(report.counts(ItemClass::Email).added, 6);
+    let folders = w.store.folders(b.id).unwrap();
+    let old = folders
+        .iter()
+        .find(|f| f.display_name == "Old mail")
+        .unwrap();
+    let sent = folders
+        .iter()
+        .find(|f| f.display_name == "Sent" && f.parent_server_id == old.server_id)
+        .unwrap();
+    assert_eq!(w.folder_items(&b, old.id).len(), 3);
+    assert_eq!(w.folder_items(&b, sent.id).len(), 1);
+    assert!(w.items(&b, folder_type::SENT_ITEMS).is_empty());
 }
 
 #[test]
