@@ -499,6 +499,23 @@ fn a_maildir_tree_maps_to_mail_folders_with_flags() {
     let n = again.counts(ItemClass::Email);
     assert_eq!((n.added, n.updated, n.unchanged), (0, 1, 5));
     assert_eq!(w.items(&a, folder_type::INBOX).len(), 3);
+
+    // With --folder the whole tree goes under that folder, Sent and Trash included.
+    let b = w.account("bob@example.com");
+    let report = w.import(&b, std::slice::from_ref(&root), Some("Old mail"));
+    assert_eq!(report.counts(ItemClass::Email).added, 6);
+    let folders = w.store.folders(b.id).unwrap();
+    let old = folders
+        .iter()
+        .find(|f| f.display_name == "Old mail")
+        .unwrap();
+    let sent = folders
+        .iter()
+        .find(|f| f.display_name == "Sent" && f.parent_server_id == old.server_id)
+        .unwrap();
+    assert_eq!(w.folder_items(&b, old.id).len(), 3);
+    assert_eq!(w.folder_items(&b, sent.id).len(), 1);
+    assert!(w.items(&b, folder_type::SENT_ITEMS).is_empty());
 }
 
 #[test]
@@ -592,4 +609,50 @@ fn notes_and_named_folders() {
         &mut |_| {}
     )
     .is_err());
+}
+
+#[test]
+fn a_zone_known_only_by_its_vtimezone_is_placed() {
+    let w = world();
+    let a = w.account("alice@example.com");
+    // Outlook writes "Customized Time Zone" with the rules only; Lightning and others an
+    // own name with X-LIC-LOCATION.
+    let ics = w.file(
+        "custom.ics",
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\n\
+BEGIN:VTIMEZONE\r\nTZID:Customized Time Zone\r\n\
+BEGIN:STANDARD\r\nDTSTART:16010101T030000\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\n\
+RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=10\r\nEND:STANDARD\r\n\
+BEGIN:DAYLIGHT\r\nDTSTART:16010101T020000\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\n\
+RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=3\r\nEND:DAYLIGHT\r\nEND:VTIMEZONE\r\n\
+BEGIN:VTIMEZONE\r\nTZID:Home\r\nX-LIC-LOCATION:America/New_York\r\nEND:VTIMEZONE\r\n\
+BEGIN:VEVENT\r\nUID:custom\r\nDTSTAMP:20261101T000000Z\r\n\
+DTSTART;TZID=\"Customized Time Zone\":20260715T100000\r\n\
+DTEND;TZID=\"Customized Time Zone\":20260715T110000\r\nSUMMARY:summer\r\nEND:VEVENT\r\n\
+BEGIN:VEVENT\r\nUID:home\r\nDTSTAMP:20261101T000000Z\r\nDTSTART;TZID=Home:20261215T090000\r\n\
+SUMMARY:winter\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+    );
+    let report = w.import(&a, &[ics], None);
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    let items = w.items(&a, folder_type::CALENDAR);
+    let summer = event(&items, "custom");
+    // 10:00 in Berlin's summer time (UTC+2).
+    assert_eq!(
+        summer.fields.start_time.as_deref(),
+        Some("20260715T080000Z")
+    );
+    let blob = summer.timezone.unwrap();
+    assert_eq!((blob.bias, blob.daylight_bias), (-60, -60));
+    assert_eq!(blob.daylight_date.month, 3);
+    let winter = event(&items, "home");
+    // 09:00 in New York in December (UTC-5).
+    assert_eq!(
+        winter.fields.start_time.as_deref(),
+        Some("20261215T140000Z")
+    );
+    // The stored text is the file's: the zone is placed when read.
+    assert!(
+        String::from_utf8_lossy(&items[0].content).contains("Customized Time Zone")
+            || String::from_utf8_lossy(&items[1].content).contains("Customized Time Zone")
+    );
 }

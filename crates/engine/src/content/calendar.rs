@@ -382,6 +382,126 @@ fn zone_named(id: &str) -> Option<tz::TimeZone> {
         })
 }
 
+/// A copy of `ical` whose TZIDs that no name maps (Outlook's "Customized Time Zone", a
+/// calendar's own names) name instead the IANA zone their VTIMEZONE describes: by its
+/// X-LIC-LOCATION or X-MICROSOFT-CDO-TZID (as calcard reads them), else by its rules
+/// (RFC 5545 3.6.5: the latest STANDARD and DAYLIGHT observances). None when no TZID needs
+/// it or none of them can be placed.
+fn with_defined_zones(ical: &ICalendar) -> Option<ICalendar> {
+    let mut renames: Vec<(String, String)> = Vec::new();
+    for c in ical
+        .components
+        .iter()
+        .filter(|c| c.component_type == ICalendarComponentType::VTimezone)
+    {
+        let Some(id) = Props(c).text("TZID") else {
+            continue;
+        };
+        if zone_named(&id).is_some() {
+            continue;
+        }
+        let iana = c
+            .timezone()
+            .and_then(|(_, z)| z.name())
+            .map(|n| n.into_owned())
+            .or_else(|| {
+                let blob = vtimezone_blob(ical, c)?;
+                let year = tz::Offset::UTC.to_datetime(Timestamp::now()).year();
+                to_iana(&blob, year).ok()?.iana_name().map(str::to_owned)
+            });
+        if let Some(iana) = iana.filter(|n| zone_named(n).is_some()) {
+            renames.push((id, iana));
+        }
+    }
+    if renames.is_empty() {
+        return None;
+    }
+    let mut out = ical.clone();
+    let mut changed = false;
+    for c in &mut out.components {
+        for e in &mut c.entries {
+            for p in &mut e.params {
+                if let (ICalendarParameterName::Tzid, ICalendarParameterValue::Text(id)) =
+                    (&p.name, &mut p.value)
+                {
+                    if let Some((_, iana)) = renames.iter().find(|(from, _)| from == id) {
+                        id.clone_from(iana);
+                        changed = true;
+                    }
+                }
+            }
+        }
+    }
+    // The VTIMEZONE keeps its TZID: with no parameter left to rename, the copy is final.
+    changed.then_some(out)
+}
+
+/// A VTIMEZONE's yearly rules as an EAS TIMEZONE blob (MS-ASDTYPE 2.7): the offsets of its
+/// latest STANDARD and DAYLIGHT observances, and their RRULEs' month and n-th weekday
+/// (BYMONTH, BYDAY; -1 is the last, week 5) at their DTSTART's time.
+fn vtimezone_blob(ical: &ICalendar, vtz: &ICalendarComponent) -> Option<EasTimeZone> {
+    use easd_protocol::values::SystemTime;
+    struct Observance {
+        start: DateTime,
+        offset_minutes: i32,
+        rule: Option<SystemTime>,
+    }
+    let read = |c: &ICalendarComponent| -> Option<Observance> {
+        let p = Props(c);
+        let start = read_date(p.first("DTSTART")?, "DTSTART").ok()?.local;
+        let offset = p.first("TZOFFSETTO")?.values.iter().find_map(|v| match v {
+            ICalendarValue::PartialDateTime(d) => Some(d),
+            _ => None,
+        })?;
+        let minutes = i32::from(offset.tz_hour?) * 60 + i32::from(offset.tz_minute.unwrap_or(0));
+        let rule = p.first("RRULE").and_then(|e| match e.values.first() {
+            Some(ICalendarValue::RecurrenceRule(r)) => {
+                let day = r.byday.first()?;
+                let week = match day.ordwk? {
+                    -1 => 5,
+                    n @ 1..=4 => n as u16,
+                    _ => return None,
+                };
+                Some(SystemTime {
+                    year: 0,
+                    month: u16::from(r.bymonth.first()?.month()),
+                    day_of_week: day.weekday as u16,
+                    day: week,
+                    hour: start.hour() as u16,
+                    minute: start.minute() as u16,
+                    second: start.second() as u16,
+                    milliseconds: 0,
+                })
+            }
+            _ => None,
+        });
+        Some(Observance {
+            start,
+            offset_minutes: if offset.tz_minus { -minutes } else { minutes },
+            rule,
+        })
+    };
+    let latest = |kind: ICalendarComponentType| {
+        vtz.component_ids
+            .iter()
+            .filter_map(|&i| ical.components.get(i as usize))
+            .filter(|c| c.component_type == kind)
+            .filter_map(read)
+            .max_by_key(|o| o.start)
+    };
+    let standard = latest(ICalendarComponentType::Standard)?;
+    let mut blob = EasTimeZone {
+        bias: -standard.offset_minutes,
+        ..EasTimeZone::default()
+    };
+    if let Some(daylight) = latest(ICalendarComponentType::Daylight) {
+        blob.standard_date = standard.rule?;
+        blob.daylight_date = daylight.rule?;
+        blob.daylight_bias = -(daylight.offset_minutes - standard.offset_minutes);
+    }
+    Some(blob)
+}
+
 // ---------------------------------------------------------------------------------------
 // EAS → iCalendar
 
@@ -836,6 +956,9 @@ pub fn from_ics(text: &str, zone: &tz::TimeZone) -> Result<Calendar, CalendarErr
 /// 2.2.2.1 AllDayEvent). The first VEVENT without RECURRENCE-ID is the event; VEVENTs
 /// with its UID and a RECURRENCE-ID are its modified occurrences.
 pub fn from_ical(ical: &ICalendar, zone: &tz::TimeZone) -> Result<Calendar, CalendarError> {
+    if let Some(renamed) = with_defined_zones(ical) {
+        return from_ical(&renamed, zone);
+    }
     let events: Vec<&ICalendarComponent> = ical
         .components
         .iter()
