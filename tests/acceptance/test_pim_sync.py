@@ -1,0 +1,473 @@
+"""Issue 8: Contacts, Calendar, Tasks and Notes sync through the real server, at 14.0, 14.1
+and 16.1: what one device sets, another reads back unchanged."""
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from pyactivesync import Contact, ContactChange
+from pim_util import BODY_TEXT, E, Device, body, missing, sent_tree
+from test_email_sync import initial_sync
+
+VERSIONS = ["14.0", "14.1", "16.1"]
+_users = iter(range(1000))
+
+
+@pytest.fixture()
+def user(easd):
+    """A user of its own, so each test starts from empty folders."""
+    name = f"pim{next(_users)}@example.com"
+    easd.add_user(name, "pim-pw")
+    return name
+
+
+def devices(easd, user, version="16.1", n=2):
+    return [Device(easd, user, "pim-pw", f"PIM{i}{version.replace('.', '')}{user.split('@')[0]}", version) for i in range(n)]
+
+
+def utc(dt: datetime) -> str:
+    """MS-ASDTYPE 2.3 compact dateTime, as Calendar StartTime and Exceptions carry."""
+    return dt.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+# ----- Contacts ----------------------------------------------------------------------
+
+def test_contact_create_change_delete_with_pyactivesync(easd, user):
+    """pyactivesync's own create_contact / apply_contact_changes; a second device sees each."""
+    a, b = devices(easd, user)
+    fid = a.folder("Contacts")
+    b_key, items, _ = initial_sync(b.client, fid)
+    assert items == {}
+    key, _, _ = initial_sync(a.client, fid)
+    made = a.client.create_contact(fid, key, Contact(first_name="Ada", last_name="Lovelace", company_name="Analytical",
+                                                     email1_address="ada@example.org", categories=["Math", "Friends"]))
+    assert made.status == "1" and made.server_id
+    r = b.client.sync_folder(fid, b_key)
+    assert [i.server_id for i in r.added] == [made.server_id]
+    f = r.added[0].fields
+    assert (f["Contacts.FirstName"], f["Contacts.LastName"], f["Contacts.CompanyName"], f["Contacts.Email1Address"]) == (
+        "Ada", "Lovelace", "Analytical", "ada@example.org")
+
+    changed = a.client.apply_contact_changes(fid, made.sync_key, [ContactChange(
+        server_id=made.server_id, contact=Contact(first_name="Ada", last_name="King", job_title="Countess"))])
+    assert changed.statuses == {made.server_id: "1"}
+    r = b.client.sync_folder(fid, r.sync_key)
+    assert [i.server_id for i in r.changed] == [made.server_id]
+    f = r.changed[0].fields
+    assert f["Contacts.LastName"] == "King" and f["Contacts.JobTitle"] == "Countess"
+    # 16.1 is partial (MS-ASCMD 2.2.3.24.2): what the Change left out stays.
+    assert f["Contacts.CompanyName"] == "Analytical"
+
+    gone = a.client.apply_contact_changes(fid, changed.sync_key, [ContactChange(server_id=made.server_id, delete=True)])
+    assert gone.statuses == {made.server_id: "1"}
+    r = b.client.sync_folder(fid, r.sync_key)
+    assert r.deleted == [made.server_id]
+
+
+def every_contact_field(version: str) -> list:
+    fields = [
+        E("Contacts:Anniversary", "2001-06-02T00:00:00.000Z"),
+        E("Contacts:AssistantName", "Igor"),
+        E("Contacts:AssistantPhoneNumber", "+49 30 1000"),
+        E("Contacts:Birthday", "1975-12-10T00:00:00.000Z"),
+        body("Met at the conference.\nLikes tea."),
+        E("Contacts:Business2PhoneNumber", "+49 30 1001"),
+        E("Contacts:BusinessAddressCity", "Berlin"),
+        E("Contacts:BusinessAddressCountry", "Germany"),
+        E("Contacts:BusinessAddressPostalCode", "10115"),
+        E("Contacts:BusinessAddressState", "BE"),
+        E("Contacts:BusinessAddressStreet", "Invalidenstr. 1"),
+        E("Contacts:BusinessFaxNumber", "+49 30 1002"),
+        E("Contacts:BusinessPhoneNumber", "+49 30 1003"),
+        E("Contacts:CarPhoneNumber", "+49 170 1004"),
+        E("Contacts:Categories", E("Contacts:Category", "Business"), E("Contacts:Category", "VIP")),
+        E("Contacts:Children", E("Contacts:Child", "Ben"), E("Contacts:Child", "Clara")),
+        E("Contacts:CompanyName", "Example GmbH"),
+        E("Contacts:Department", "Research"),
+        E("Contacts:Email1Address", "\"Jörg Müller\" <joerg@example.de>"),
+        E("Contacts:Email2Address", "jm@example.org"),
+        E("Contacts:Email3Address", "j.mueller@example.net"),
+        E("Contacts:FileAs", "Müller, Jörg"),
+        E("Contacts:FirstName", "Jörg"),
+        E("Contacts:Home2PhoneNumber", "+49 30 2001"),
+        E("Contacts:HomeAddressCity", "Potsdam"),
+        E("Contacts:HomeAddressCountry", "Germany"),
+        E("Contacts:HomeAddressPostalCode", "14467"),
+        E("Contacts:HomeAddressState", "BB"),
+        E("Contacts:HomeAddressStreet", "Am Kanal 5\nHinterhaus"),
+        E("Contacts:HomeFaxNumber", "+49 30 2002"),
+        E("Contacts:HomePhoneNumber", "+49 30 2003"),
+        E("Contacts:JobTitle", "Chief Scientist"),
+        E("Contacts:LastName", "Müller"),
+        E("Contacts:MiddleName", "Wilhelm"),
+        E("Contacts:MobilePhoneNumber", "+49 170 2004"),
+        E("Contacts:OfficeLocation", "Building C, 3.14"),
+        E("Contacts:OtherAddressCity", "Hamburg"),
+        E("Contacts:OtherAddressCountry", "Germany"),
+        E("Contacts:OtherAddressPostalCode", "20095"),
+        E("Contacts:OtherAddressState", "HH"),
+        E("Contacts:OtherAddressStreet", "Jungfernstieg 7"),
+        E("Contacts:PagerNumber", "+49 30 3001"),
+        E("Contacts:RadioPhoneNumber", "+49 30 3002"),
+        E("Contacts:Spouse", "Anna"),
+        E("Contacts:Suffix", "Jr."),
+        E("Contacts:Title", "Dr."),
+        E("Contacts:WebPage", "https://example.de/~joerg"),
+        E("Contacts:YomiCompanyName", "Ekusanpuru"),
+        E("Contacts:YomiFirstName", "Yoruku"),
+        E("Contacts:YomiLastName", "Myura"),
+        E("Contacts:Picture", "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="),
+        E("Contacts2:CustomerId", "CUST-42"),
+        E("Contacts2:GovernmentId", "GOV-7"),
+        E("Contacts2:IMAddress", "xmpp:joerg@example.de"),
+        E("Contacts2:IMAddress2", "sip:joerg@example.de"),
+        E("Contacts2:IMAddress3", "joerg.skype"),
+        E("Contacts2:ManagerName", "Frau Schmidt"),
+        E("Contacts2:CompanyMainPhone", "+49 30 4000"),
+        E("Contacts2:AccountName", "jmueller"),
+        E("Contacts2:NickName", "Jo"),
+        E("Contacts2:MMS", "+49 170 5000"),
+    ]
+    return fields
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_every_contact_field_round_trips(easd, user, version):
+    a, b = devices(easd, user, version)
+    fid = a.folder("Contacts")
+    a.prime(fid)
+    b.prime(fid, BODY_TEXT)
+    data = every_contact_field(version)
+    sid = a.add(fid, data)
+    got = b.pull(fid, BODY_TEXT)
+    assert list(got.adds) == [sid]
+    assert missing(sent_tree(data), got.adds[sid]) == []
+    # And the item a third device fetches (ItemOperations) is the same.
+    fetched = b.post("ItemOperations", E("ItemOperations:ItemOperations", E("ItemOperations:Fetch",
+        E("ItemOperations:Store", "Mailbox"), E("AirSync:CollectionId", fid), E("AirSync:ServerId", sid),
+        E("ItemOperations:Options", *BODY_TEXT))))
+    assert fetched.get("ItemOperations.Status") == "1"
+    assert fetched.first("ItemOperations.Fetch").get("ItemOperations.Status") == "1"
+    assert missing(sent_tree(data), fetched.first("ItemOperations.Properties")) == []
+
+
+def test_14_1_change_with_supported_leaves_ghosted_fields_alone(easd, user):
+    """MS-ASAIRS 3.1.5.3 ghosting: a 14.1 Change replaces the fields the device declared
+    Supported and leaves the rest as they were."""
+    (writer,) = devices(easd, user, "16.1", 1)
+    old, plain = devices(easd, user, "14.1")
+    fid = writer.folder("Contacts")
+    writer.prime(fid)
+    supported = [E("Contacts:FirstName"), E("Contacts:LastName"), E("Contacts:JobTitle"), E("Contacts:Department"),
+                 E("Contacts:Email1Address")]
+    old.sync(fid, supported=supported, key="0")
+    old.pull(fid)
+    sid = writer.add(fid, [E("Contacts:FirstName", "Grace"), E("Contacts:LastName", "Hopper"), E("Contacts:JobTitle", "Admiral"),
+                           E("Contacts:Department", "Navy"), E("Contacts:Email1Address", "grace@example.mil"),
+                           E("Contacts2:NickName", "Amazing Grace"), E("Contacts:HomePhoneNumber", "+1 555 0100"),
+                           body("Invented the compiler.")])
+    assert list(old.pull(fid).adds) == [sid]
+    assert old.change(fid, sid, [E("Contacts:FirstName", "Grace B."), E("Contacts:LastName", "Hopper"),
+                                 E("Contacts:JobTitle", "Rear Admiral")]) in (None, "1")
+    writer.keys.pop(fid)
+    after = writer.prime(fid, BODY_TEXT).adds[sid].leaves()
+    assert after["Contacts.FirstName"] == "Grace B." and after["Contacts.JobTitle"] == "Rear Admiral"
+    # Supported and absent from the Change: removed.
+    assert "Contacts.Department" not in after and "Contacts.Email1Address" not in after
+    # Not Supported: ghosted, kept.
+    assert after["Contacts2.NickName"] == "Amazing Grace" and after["Contacts.HomePhoneNumber"] == "+1 555 0100"
+    assert writer.prime(fid, BODY_TEXT).adds[sid].first("AirSyncBase.Data").text == "Invented the compiler."
+
+    # A 14.1 device without a Supported list sends the whole item: what it leaves out goes.
+    plain.prime(fid)
+    assert plain.change(fid, sid, [E("Contacts:FirstName", "Grace"), E("Contacts:LastName", "Hopper")]) in (None, "1")
+    after = writer.prime(fid, BODY_TEXT).adds[sid].leaves()
+    assert after.get("Contacts.FirstName") == "Grace" and "Contacts2.NickName" not in after and "Contacts.JobTitle" not in after
+
+
+def test_16_1_change_is_partial(easd, user):
+    a, b = devices(easd, user, "16.1")
+    fid = a.folder("Contacts")
+    a.prime(fid)
+    b.prime(fid, BODY_TEXT)
+    data = every_contact_field("16.1")
+    sid = a.add(fid, data)
+    b.pull(fid, BODY_TEXT)
+    assert a.change(fid, sid, [E("Contacts:JobTitle", "Emeritus"), E("Contacts2:NickName", "Jojo")]) in (None, "1")
+    got = b.pull(fid, BODY_TEXT)
+    assert list(got.changes) == [sid]
+    item = got.changes[sid]
+    assert item.get("Contacts.JobTitle") == "Emeritus" and item.get("Contacts2.NickName") == "Jojo"
+    expected = [d for d in data if sent_tree([d]).children[0].name not in ("Contacts.JobTitle", "Contacts2.NickName")]
+    assert missing(sent_tree(expected), item) == []
+
+
+# ----- Calendar ----------------------------------------------------------------------
+
+def every_event_field(version: str, subject: str) -> list:
+    start = datetime(2027, 3, 4, 14, 30, tzinfo=timezone.utc)
+    location = (E("AirSyncBase:Location", E("AirSyncBase:DisplayName", "Room 4.01 \"Ada\""))
+                if version >= "16.0" else E("Calendar:Location", "Room 4.01 \"Ada\""))
+    data = [
+        E("Calendar:Timezone", ZONES_BERLIN),
+        E("Calendar:AllDayEvent", "0"),
+        body("Agenda:\n1. Budget\n2. Rollout"),
+        E("Calendar:BusyStatus", "1"),
+        E("Calendar:OrganizerName", "Pim User"),
+        E("Calendar:OrganizerEmail", "pim@example.com"),
+        E("Calendar:EndTime", utc(start + timedelta(hours=1, minutes=15))),
+        location,
+        E("Calendar:Reminder", "25"),
+        E("Calendar:Sensitivity", "2"),
+        E("Calendar:Subject", subject),
+        E("Calendar:StartTime", utc(start)),
+        E("Calendar:Categories", E("Calendar:Category", "Planning"), E("Calendar:Category", "Red")),
+        E("Calendar:Attendees",
+          E("Calendar:Attendee", E("Calendar:Email", "r1@example.net"), E("Calendar:Name", "Required One"), E("Calendar:AttendeeType", "1")),
+          E("Calendar:Attendee", E("Calendar:Email", "o2@example.net"), E("Calendar:Name", "Optional Two"), E("Calendar:AttendeeType", "2")),
+          E("Calendar:Attendee", E("Calendar:Email", "beamer@example.net"), E("Calendar:Name", "Beamer"), E("Calendar:AttendeeType", "3"))),
+        E("Calendar:MeetingStatus", "1"),
+    ]
+    if version < "16.0":
+        data.append(E("Calendar:UID", f"{subject.replace(' ', '-')}@device.example"))
+    return data
+
+
+from pim_util import ZONES  # noqa: E402
+
+ZONES_BERLIN = ZONES["Europe/Berlin"]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_every_event_field_round_trips(easd, user, version):
+    a, b = devices(easd, user, version)
+    fid = a.folder("Calendar")
+    a.prime(fid)
+    b.prime(fid, BODY_TEXT)
+    data = every_event_field(version, f"Steering {version}")
+    sid = a.add(fid, data)
+    got = b.pull(fid, BODY_TEXT)
+    assert list(got.adds) == [sid]
+    assert missing(sent_tree(data), got.adds[sid]) == []
+
+
+PATTERNS = {
+    # (Recurrence children, first start (UTC, Berlin 10:00 local), an occurrence to delete, one to move)
+    "weekly": ([E("Calendar:Type", "1"), E("Calendar:Interval", "1"), E("Calendar:DayOfWeek", "20")],  # Tue+Thu
+               datetime(2027, 1, 5, 9, 0, tzinfo=timezone.utc), datetime(2027, 1, 7, 9, 0, tzinfo=timezone.utc),
+               datetime(2027, 1, 12, 9, 0, tzinfo=timezone.utc)),
+    "monthly": ([E("Calendar:Type", "2"), E("Calendar:Interval", "1"), E("Calendar:DayOfMonth", "15"), E("Calendar:Occurrences", "10")],
+                datetime(2027, 1, 15, 9, 0, tzinfo=timezone.utc), datetime(2027, 2, 15, 9, 0, tzinfo=timezone.utc),
+                datetime(2027, 4, 15, 8, 0, tzinfo=timezone.utc)),
+    "monthly-nth": ([E("Calendar:Type", "3"), E("Calendar:Interval", "2"), E("Calendar:DayOfWeek", "2"), E("Calendar:WeekOfMonth", "5"),
+                     E("Calendar:Until", "20271231T235959Z")],  # last Monday, every other month
+                    datetime(2027, 1, 25, 9, 0, tzinfo=timezone.utc), datetime(2027, 3, 29, 8, 0, tzinfo=timezone.utc),
+                    datetime(2027, 5, 31, 8, 0, tzinfo=timezone.utc)),
+    "yearly": ([E("Calendar:Type", "5"), E("Calendar:Interval", "1"), E("Calendar:DayOfMonth", "29"), E("Calendar:MonthOfYear", "2")],
+               datetime(2028, 2, 29, 9, 0, tzinfo=timezone.utc), datetime(2032, 2, 29, 9, 0, tzinfo=timezone.utc),
+               datetime(2036, 2, 29, 9, 0, tzinfo=timezone.utc)),
+    "yearly-nth": ([E("Calendar:Type", "6"), E("Calendar:Interval", "1"), E("Calendar:DayOfWeek", "16"), E("Calendar:WeekOfMonth", "4"),
+                    E("Calendar:MonthOfYear", "11"), E("Calendar:Occurrences", "5")],  # fourth Thursday of November
+                   datetime(2027, 11, 25, 9, 0, tzinfo=timezone.utc), datetime(2028, 11, 23, 9, 0, tzinfo=timezone.utc),
+                   datetime(2029, 11, 22, 9, 0, tzinfo=timezone.utc)),
+}
+
+
+@pytest.mark.parametrize("pattern", list(PATTERNS))
+@pytest.mark.parametrize("version", ["14.1", "16.1"])
+def test_recurrence_with_a_deleted_and_a_modified_occurrence(easd, user, pattern, version):
+    a, b = devices(easd, user, version)
+    rule, start, deleted, moved = PATTERNS[pattern]
+    fid = a.folder("Calendar")
+    a.prime(fid)
+    b.prime(fid, BODY_TEXT)
+    subject = f"{pattern} series"
+    # MS-ASCAL 2.2.2.21 Exception: 16.x names the occurrence by airsyncbase:InstanceId.
+    occurrence = "AirSyncBase:InstanceId" if version >= "16.0" else "Calendar:ExceptionStartTime"
+    data = [
+        E("Calendar:Timezone", ZONES_BERLIN),
+        E("Calendar:Subject", subject),
+        E("Calendar:StartTime", utc(start)),
+        E("Calendar:EndTime", utc(start + timedelta(minutes=45))),
+        E("Calendar:Recurrence", *rule),
+        E("Calendar:Exceptions",
+          E("Calendar:Exception", E("Calendar:Deleted", "1"), E(occurrence, utc(deleted))),
+          E("Calendar:Exception", E("Calendar:Subject", f"{subject}, moved"), E(occurrence, utc(moved)),
+            E("Calendar:StartTime", utc(moved + timedelta(hours=2))), E("Calendar:EndTime", utc(moved + timedelta(hours=3))))),
+    ]
+    sid = a.add(fid, data)
+    got = b.pull(fid, BODY_TEXT)
+    assert list(got.adds) == [sid]
+    assert missing(sent_tree(data), got.adds[sid]) == []
+
+
+# ----- Tasks and Notes ---------------------------------------------------------------
+
+def task_fields(subject: str, complete: bool = False) -> list:
+    data = [
+        body("Collect receipts, then file."),
+        E("Tasks:Categories", E("Tasks:Category", "Admin")),
+        E("Tasks:Complete", "1" if complete else "0"),
+    ]
+    if complete:
+        data.append(E("Tasks:DateCompleted", "2026-11-20T10:00:00.000Z"))
+    data += [
+        E("Tasks:DueDate", "2027-04-30T00:00:00.000Z"),
+        E("Tasks:UtcDueDate", "2027-04-29T22:00:00.000Z"),
+        E("Tasks:Importance", "2"),
+        E("Tasks:ReminderSet", "1"),
+        E("Tasks:ReminderTime", "2027-04-29T07:00:00.000Z"),
+        E("Tasks:Sensitivity", "1"),
+        E("Tasks:StartDate", "2027-04-01T00:00:00.000Z"),
+        E("Tasks:UtcStartDate", "2027-03-31T22:00:00.000Z"),
+        E("Tasks:Subject", subject),
+    ]
+    return data
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_task_add_change_delete(easd, user, version):
+    a, b = devices(easd, user, version)
+    fid = a.folder("Tasks")
+    a.prime(fid)
+    b.prime(fid, BODY_TEXT)
+    data = task_fields("Tax return")
+    sid = a.add(fid, data)
+    got = b.pull(fid, BODY_TEXT)
+    assert list(got.adds) == [sid] and missing(sent_tree(data), got.adds[sid]) == []
+
+    done = task_fields("Tax return (filed)", complete=True)
+    assert a.change(fid, sid, done) in (None, "1")
+    got = b.pull(fid, BODY_TEXT)
+    assert list(got.changes) == [sid] and missing(sent_tree(done), got.changes[sid]) == []
+
+    a.delete(fid, sid)
+    assert b.pull(fid, BODY_TEXT).deletes == [sid]
+
+
+def test_task_filter_8_shows_incomplete_tasks_only(easd, user):
+    a, b = devices(easd, user, "14.1")
+    fid = a.folder("Tasks")
+    a.prime(fid)
+    open_id = a.add(fid, task_fields("Open task"), "c1")
+    done_id = a.add(fid, task_fields("Done task", complete=True), "c2")
+    incomplete = [E("AirSync:FilterType", "8")]
+    seen = b.prime(fid, incomplete)
+    assert list(seen.adds) == [open_id]
+    assert done_id not in seen.adds
+    # Completing the task takes it out of the device's window.
+    a.change(fid, open_id, task_fields("Open task", complete=True))
+    after = b.pull(fid, incomplete)
+    assert after.soft_deletes + after.deletes == [open_id]
+    assert after.adds == {} and after.changes == {}
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_note_add_change_delete(easd, user, version):
+    a, b = devices(easd, user, version)
+    fid = a.folder("Notes")
+    a.prime(fid)
+    b.prime(fid, BODY_TEXT)
+    data = [E("Notes:Subject", "Shopping"), body("Milk\nBread\nÄpfel"), E("Notes:MessageClass", "IPM.StickyNote"),
+            E("Notes:Categories", E("Notes:Category", "Home"), E("Notes:Category", "Weekend"))]
+    sid = a.add(fid, data)
+    got = b.pull(fid, BODY_TEXT)
+    assert list(got.adds) == [sid] and missing(sent_tree(data), got.adds[sid]) == []
+    assert got.adds[sid].get("Notes.LastModifiedDate")
+    changed = [E("Notes:Subject", "Shopping (Sat)"), body("Milk\nBread"), E("Notes:MessageClass", "IPM.StickyNote"),
+               E("Notes:Categories", E("Notes:Category", "Home"))]
+    a.change(fid, sid, changed)
+    got = b.pull(fid, BODY_TEXT)
+    assert list(got.changes) == [sid] and missing(sent_tree(changed), got.changes[sid]) == []
+    a.delete(fid, sid)
+    assert b.pull(fid, BODY_TEXT).deletes == [sid]
+
+
+# ----- FilterType, GetItemEstimate, Fetch, MoveItems, Ping ------------------------------
+
+def test_calendar_filter_keeps_running_series_and_drops_old_events(easd, user):
+    a, b = devices(easd, user, "14.1")
+    fid = a.folder("Calendar")
+    a.prime(fid)
+    now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+
+    def event(subject, start, recurrence=None):
+        data = [E("Calendar:Timezone", ZONES_BERLIN), E("Calendar:Subject", subject), E("Calendar:StartTime", utc(start)),
+                E("Calendar:EndTime", utc(start + timedelta(hours=1)))]
+        if recurrence:
+            data.append(E("Calendar:Recurrence", *recurrence))
+        return data
+
+    old = a.add(fid, event("A month ago", now - timedelta(days=31)), "c1")
+    soon = a.add(fid, event("Tomorrow", now + timedelta(days=1)), "c2")
+    series = a.add(fid, event("Weekly since two months", now - timedelta(days=60),
+                              [E("Calendar:Type", "0"), E("Calendar:Interval", "7")]), "c3")
+    ended = a.add(fid, event("Weekly, ended a month ago", now - timedelta(days=90),
+                             [E("Calendar:Type", "0"), E("Calendar:Interval", "7"), E("Calendar:Occurrences", "5")]), "c4")
+    two_weeks = [E("AirSync:FilterType", "4")]
+    got = b.prime(fid, two_weeks)
+    assert set(got.adds) == {soon, series}
+    assert old not in got.adds and ended not in got.adds
+    # Without a filter, all four.
+    c = devices(easd, user, "14.1", 3)[2]
+    assert set(c.prime(fid).adds) == {old, soon, series, ended}
+
+
+def test_get_item_estimate_fetch_and_versions(easd, user):
+    a, b = devices(easd, user, "14.0")
+    fid = a.folder("Contacts")
+    a.prime(fid)
+    ids = [a.add(fid, [E("Contacts:FirstName", f"N{i}"), E("Contacts:LastName", "Estimate")], f"c{i}") for i in range(7)]
+    b.sync(fid, key="0")
+    est = b.post("GetItemEstimate", E("ItemEstimate:GetItemEstimate", E("ItemEstimate:Collections", E("ItemEstimate:Collection",
+        E("AirSync:SyncKey", b.keys[fid]), E("ItemEstimate:CollectionId", fid)))))
+    assert est.first("ItemEstimate.Status").text == "1"
+    assert est.first("ItemEstimate.Estimate").text == "7"
+    assert set(b.pull(fid).adds) == set(ids)
+
+
+def test_move_event_between_calendars(easd, user):
+    a, b = devices(easd, user, "16.1")
+    cal = a.folder("Calendar")
+    extra = a.client.create_folder("Team calendar", "0", 13)
+    extra_id = extra if isinstance(extra, str) else extra.id
+    folders = b.folders()
+    assert folders["Team calendar"] == (extra_id, "13")
+    a.prime(cal)
+    data = [E("Calendar:Timezone", ZONES_BERLIN), E("Calendar:Subject", "Offsite"), E("Calendar:StartTime", "20270610T070000Z"),
+            E("Calendar:EndTime", "20270610T150000Z"), body("Bring boots.")]
+    sid = a.add(cal, data)
+    b.prime(cal, BODY_TEXT)
+    b.prime(extra_id, BODY_TEXT)
+    moved = a.post("MoveItems", E("Move:MoveItems", E("Move:Move", E("Move:SrcMsgId", sid), E("Move:SrcFldId", cal),
+                                                        E("Move:DstFldId", extra_id))))
+    assert moved.first("Move.Status").text == "3"
+    new_id = moved.first("Move.DstMsgId").text
+    assert b.pull(cal, BODY_TEXT).deletes == [sid]
+    got = b.pull(extra_id, BODY_TEXT)
+    assert list(got.adds) == [new_id] and missing(sent_tree(data), got.adds[new_id]) == []
+
+
+def test_ping_on_the_calendar_wakes_for_another_devices_event(easd, user):
+    a, b = devices(easd, user, "14.1")
+    cal = a.folder("Calendar")
+    assert b.folder("Calendar") == cal  # Ping needs the device's FolderSync first (Status 7)
+    a.prime(cal)
+    b.prime(cal)
+    answer: dict = {}
+
+    def ping():
+        answer["tree"] = b.post("Ping", E("Ping:Ping", E("Ping:HeartbeatInterval", "300"), E("Ping:Folders",
+            E("Ping:Folder", E("Ping:Id", cal), E("Ping:Class", "Calendar")))), timeout=330)
+
+    t = threading.Thread(target=ping)
+    t.start()
+    a.add(cal, [E("Calendar:Timezone", ZONES_BERLIN), E("Calendar:Subject", "Ping me"), E("Calendar:StartTime", "20270101T100000Z"),
+                E("Calendar:EndTime", "20270101T110000Z")])
+    t.join(timeout=330)
+    assert not t.is_alive()
+    tree = answer["tree"]
+    assert tree.first("Ping.Status").text == "2"
+    assert [f.text for f in tree.all("Ping.Folder")] == [cal]
+    assert len(b.pull(cal).adds) == 1
