@@ -463,8 +463,15 @@ fn plan_blocking(
     };
     if key == 0 {
         // A new start: forget what the device had. The first response carries no items.
+        // The device's zone is the device's, not the key's: it outlives the resync, or its
+        // all-day events would move off their day until it writes an event again.
+        let zone = store
+            .latest_sync_state(pid, collection)?
+            .and_then(|(_, blob)| serde_json::from_slice::<CollectionState>(&blob).ok())
+            .and_then(|s| s.zone);
         store.delete_sync_states(pid, Some(collection))?;
         let state = CollectionState {
+            zone,
             snapshot: folder.content_modseq.0,
             supported: request
                 .supported
