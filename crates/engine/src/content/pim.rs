@@ -149,12 +149,16 @@ impl PimItem {
     }
 
     /// The text stored for a client's new item, with `uid` as its UID (events, contacts,
-    /// tasks; the event's DTSTAMP is `now` when the client sent none, RFC 5545 3.8.7.2).
+    /// tasks; an event keeps the UID its client sent; the event's DTSTAMP is `now` when the client sent none, RFC 5545 3.8.7.2).
     pub fn new_content(&self, uid: &str, now: Timestamp) -> Result<String, PimError> {
         Ok(match self {
             PimItem::Event(c) => {
                 let mut c = (**c).clone();
-                c.uid = Some(uid.to_owned());
+                // MS-ASCAL UID: before 16.0 the client generates the UID of the event it
+                // creates (meetings are matched by it); the server makes one otherwise.
+                if c.uid.as_deref().is_none_or(str::is_empty) {
+                    c.uid = Some(uid.to_owned());
+                }
                 if c.fields.dt_stamp.is_none() {
                     c.fields.dt_stamp = Some(crate::content::recurrence::compact_datetime(now));
                 }
