@@ -471,3 +471,89 @@ def test_ping_on_the_calendar_wakes_for_another_devices_event(easd, user):
     assert tree.first("Ping.Status").text == "2"
     assert [f.text for f in tree.all("Ping.Folder")] == [cal]
     assert len(b.pull(cal).adds) == 1
+
+
+# ----- Changes of events --------------------------------------------------------------
+
+def weekly_series(subject: str, start: datetime, count: int = 6) -> list:
+    return [
+        E("Calendar:Timezone", ZONES_BERLIN), E("Calendar:Subject", subject), body("Series notes"),
+        E("Calendar:Categories", E("Calendar:Category", "Team")),
+        E("Calendar:StartTime", utc(start)), E("Calendar:EndTime", utc(start + timedelta(minutes=30))),
+        E("Calendar:Reminder", "10"),
+        E("Calendar:Recurrence", E("Calendar:Type", "1"), E("Calendar:Interval", "1"), E("Calendar:DayOfWeek", "8"),
+          E("Calendar:Occurrences", str(count))),
+    ]
+
+
+def test_16_1_deletes_and_changes_one_occurrence_by_instance_id(easd, user):
+    """MS-ASAIRS 2.2.2.25 InstanceId in Delete and Change (16.x): one occurrence, not the series."""
+    a, b = devices(easd, user, "16.1")
+    fid = a.folder("Calendar")
+    a.prime(fid)
+    b.prime(fid, BODY_TEXT)
+    start = datetime(2027, 2, 3, 8, 0, tzinfo=timezone.utc)  # Wednesdays, 09:00 Berlin
+    sid = a.add(fid, weekly_series("Weekly sync", start))
+    assert list(b.pull(fid, BODY_TEXT).adds) == [sid]
+
+    third = start + timedelta(weeks=2)
+    c = a.sync(fid, [E("AirSync:Delete", E("AirSync:ServerId", sid), E("AirSyncBase:InstanceId", utc(third)))], get_changes=False)
+    assert c.status == "1" and c.response_status(sid) in (None, "1")
+    got = b.pull(fid, BODY_TEXT)
+    assert got.deletes == [] and list(got.changes) == [sid]
+    exceptions = got.changes[sid].all("Calendar.Exception")
+    assert [(x.get("AirSyncBase.InstanceId"), x.get("Calendar.Deleted")) for x in exceptions] == [(utc(third), "1")]
+
+    fourth = start + timedelta(weeks=3)
+    c = a.sync(fid, [E("AirSync:Change", E("AirSync:ServerId", sid), E("AirSyncBase:InstanceId", utc(fourth)),
+                       E("AirSync:ApplicationData", E("Calendar:Subject", "Weekly sync (moved)"),
+                         E("Calendar:StartTime", utc(fourth + timedelta(hours=3))),
+                         E("Calendar:EndTime", utc(fourth + timedelta(hours=3, minutes=30)))))], get_changes=False)
+    assert c.status == "1" and c.response_status(sid) in (None, "1")
+    got = b.pull(fid, BODY_TEXT).changes[sid]
+    # The series itself is as it was.
+    assert got.get("Calendar.Subject") == "Weekly sync" and got.get("Calendar.StartTime") == utc(start)
+    assert got.child("Calendar.Recurrence") is not None
+    moved = [x for x in got.all("Calendar.Exception") if x.get("AirSyncBase.InstanceId") == utc(fourth)]
+    assert len(moved) == 1 and moved[0].get("Calendar.Subject") == "Weekly sync (moved)"
+    assert moved[0].get("Calendar.StartTime") == utc(fourth + timedelta(hours=3))
+
+
+def test_16_1_partial_change_of_an_event(easd, user):
+    a, b = devices(easd, user, "16.1")
+    fid = a.folder("Calendar")
+    a.prime(fid)
+    b.prime(fid, BODY_TEXT)
+    data = every_event_field("16.1", "Partial")
+    sid = a.add(fid, data)
+    b.pull(fid, BODY_TEXT)
+    a.change(fid, sid, [E("Calendar:Subject", "Partial, renamed"), E("Calendar:Reminder", "5")])
+    got = b.pull(fid, BODY_TEXT).changes[sid]
+    assert got.get("Calendar.Subject") == "Partial, renamed" and got.get("Calendar.Reminder") == "5"
+    rest = [d for d in data if sent_tree([d]).children[0].name not in ("Calendar.Subject", "Calendar.Reminder")]
+    assert missing(sent_tree(rest), got) == []
+
+
+def test_14_1_event_change_with_supported_keeps_ghosted_attendees(easd, user):
+    """MS-ASCMD 2.2.3.179 Supported for the Calendar class."""
+    writer, old = devices(easd, user, "14.1")
+    fid = writer.folder("Calendar")
+    writer.prime(fid)
+    old.sync(fid, supported=[E("Calendar:Subject"), E("Calendar:StartTime"), E("Calendar:EndTime"), E("Calendar:Location"),
+                             E("Calendar:Reminder")], key="0")
+    old.pull(fid)
+    data = every_event_field("14.1", "Ghosts")
+    sid = writer.add(fid, data)
+    old.pull(fid)
+    start = datetime(2027, 3, 4, 15, 30, tzinfo=timezone.utc)
+    old.change(fid, sid, [E("Calendar:Timezone", ZONES_BERLIN), E("Calendar:Subject", "Ghosts, later"),
+                          E("Calendar:StartTime", utc(start)), E("Calendar:EndTime", utc(start + timedelta(hours=1)))])
+    writer.keys.pop(fid)
+    got = writer.prime(fid, BODY_TEXT).adds[sid]
+    assert got.get("Calendar.Subject") == "Ghosts, later" and got.get("Calendar.StartTime") == utc(start)
+    # Supported, left out of the Change: gone. Not in Supported: kept as they were.
+    assert got.child("Calendar.Location") is None and got.child("Calendar.Reminder") is None
+    kept = [d for d in data if sent_tree([d]).children[0].name in (
+        "Calendar.Attendees", "Calendar.Categories", "AirSyncBase.Body", "Calendar.Sensitivity", "Calendar.BusyStatus",
+        "Calendar.UID", "Calendar.OrganizerEmail")]
+    assert missing(sent_tree(kept), got) == []

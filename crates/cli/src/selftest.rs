@@ -198,6 +198,7 @@ impl Device {
             .iter()
             .map(|id| ClientCommand::Delete {
                 server_id: id.clone(),
+                instance_id: None,
             })
             .collect();
         self.sync_once(collection, commands).await?;
@@ -219,6 +220,7 @@ impl Device {
         };
         let command = ClientCommand::Change {
             server_id: id.clone(),
+            instance_id: None,
             application_data: change.to_application_data(ProtocolVersion::LATEST),
             send: false,
         };

@@ -9,6 +9,7 @@ use easd_protocol::commands::sync::SyncStatus;
 use easd_protocol::items::airsyncbase::Supported;
 use easd_protocol::ProtocolVersion;
 use easd_store::{AccountId, Folder, Item, ItemChange, ItemClass, NewItem, Store};
+use easd_wbxml::tags::{airsync, airsyncbase, calendar};
 use easd_wbxml::Element;
 use jiff::Timestamp;
 
@@ -129,6 +130,27 @@ pub fn change(
         },
     )?;
     Ok(Ok(updated))
+}
+
+/// A 16.x Change or Delete of one occurrence of a recurring event (MS-ASAIRS 2.2.2.25
+/// InstanceId) as a Change of the series: its one Exception (MS-ASCAL 2.2.2.21) for the
+/// occurrence that starts at `instance_id`, with the client's properties or, for a Delete
+/// (`None`), deleted. Applied as a partial Change, it merges with the stored exceptions.
+pub fn occurrence_change(instance_id: &str, application_data: Option<&Element>) -> Element {
+    let mut exception = Element::new(calendar::EXCEPTION);
+    match application_data {
+        Some(data) => {
+            for e in data.elements() {
+                exception.push(e.clone());
+            }
+        }
+        None => {
+            exception.push_text(calendar::DELETED, "1");
+        }
+    }
+    exception.push_text(airsyncbase::INSTANCE_ID, instance_id);
+    Element::new(airsync::APPLICATION_DATA)
+        .with(Element::new(calendar::EXCEPTIONS).with(exception))
 }
 
 /// The IANA zone of the Timezone a client's event carries (MS-ASCAL 2.2.2.46), in the

@@ -12,6 +12,7 @@
 
 use crate::content::email::{self, BodyOptions};
 use crate::content::pim::{self, FAR_FUTURE};
+use crate::content::ChangeMode;
 use crate::folders::parse_sync_key;
 use crate::pim_sync::{self, EventWrite};
 use crate::stats::Direction;
@@ -737,58 +738,41 @@ impl ApplyCommands<'_> {
             }
             ClientCommand::Change {
                 server_id,
+                instance_id,
                 application_data,
                 ..
             } => {
-                let answer = |status| {
-                    Some(ClientCommandResponse::Change {
-                        server_id: server_id.clone(),
-                        status,
-                        application_data: None,
-                    })
-                };
-                let Some(item) = self.find(server_id)? else {
-                    return Ok(answer(SyncStatus::ObjectNotFound));
-                };
-                // MS-ASCMD 2.2.3.34 Conflict: 1 (the default) lets the server's newer
-                // version win; 0 lets the client's change through.
-                let server_newer = state
-                    .known
-                    .get(server_id)
-                    .is_some_and(|seen| *seen < item.modseq.0);
-                if server_newer && self.options.conflict.unwrap_or(1) == 1 {
-                    return Ok(answer(SyncStatus::Conflict));
-                }
-                let updated = if self.class == ItemClass::Email {
-                    let Ok(change) = EmailChange::parse(application_data) else {
-                        return Ok(answer(SyncStatus::ClientServerConversionError));
-                    };
-                    change_email(self.store, self.account, &item, change)?
-                } else {
-                    self.learn_zone(state, application_data);
-                    let mode = pim_sync::change_mode(self.ctx.version, self.supported);
-                    match pim_sync::change(
-                        self.store,
-                        self.account,
-                        &item,
-                        application_data,
-                        mode,
-                        self.now(),
-                        &mut writes.events,
-                    )? {
-                        Ok(updated) => updated,
-                        Err(status) => return Ok(answer(status)),
-                    }
-                };
-                if updated.modseq != item.modseq {
-                    writes.folders.push(self.folder.id.0);
-                }
-                if !server_newer {
-                    state.known.insert(server_id.clone(), updated.modseq.0);
-                }
-                None
+                let occurrence = instance_id
+                    .as_deref()
+                    .filter(|_| self.class == ItemClass::Calendar)
+                    .map(|id| pim_sync::occurrence_change(id, Some(application_data)));
+                let status = self.change(
+                    state,
+                    server_id,
+                    occurrence.as_ref().unwrap_or(application_data),
+                    occurrence.is_some(),
+                    writes,
+                )?;
+                status.err().map(|status| ClientCommandResponse::Change {
+                    server_id: server_id.clone(),
+                    status,
+                    application_data: None,
+                })
             }
-            ClientCommand::Delete { server_id } => {
+            ClientCommand::Delete {
+                server_id,
+                instance_id: Some(instance_id),
+            } if self.class == ItemClass::Calendar => {
+                // MS-ASAIRS 2.2.2.25: one occurrence goes; the series stays with it as a
+                // deleted exception.
+                let occurrence = pim_sync::occurrence_change(instance_id, None);
+                let status = self.change(state, server_id, &occurrence, true, writes)?;
+                status.err().map(|status| ClientCommandResponse::Delete {
+                    server_id: server_id.clone(),
+                    status,
+                })
+            }
+            ClientCommand::Delete { server_id, .. } => {
                 let Some(item) = self.find(server_id)? else {
                     // Already gone: the client's wish is met; drop it from what it has.
                     if state.known.remove(server_id).is_some() {
@@ -872,6 +856,63 @@ impl ApplyCommands<'_> {
                 }
             }
         })
+    }
+
+    /// Applies a client's Change to the item `server_id`; `one_occurrence` for a 16.x
+    /// Change or Delete of one occurrence (`pim_sync::occurrence_change`), which only
+    /// touches that exception whatever the protocol version's Change rule.
+    fn change(
+        &self,
+        state: &mut CollectionState,
+        server_id: &str,
+        application_data: &easd_wbxml::Element,
+        one_occurrence: bool,
+        writes: &mut DeviceWrites,
+    ) -> Result<Result<(), SyncStatus>, EngineError> {
+        let Some(item) = self.find(server_id)? else {
+            return Ok(Err(SyncStatus::ObjectNotFound));
+        };
+        // MS-ASCMD 2.2.3.34 Conflict: 1 (the default) lets the server's newer
+        // version win; 0 lets the client's change through.
+        let server_newer = state
+            .known
+            .get(server_id)
+            .is_some_and(|seen| *seen < item.modseq.0);
+        if server_newer && self.options.conflict.unwrap_or(1) == 1 {
+            return Ok(Err(SyncStatus::Conflict));
+        }
+        let updated = if self.class == ItemClass::Email {
+            let Ok(change) = EmailChange::parse(application_data) else {
+                return Ok(Err(SyncStatus::ClientServerConversionError));
+            };
+            change_email(self.store, self.account, &item, change)?
+        } else {
+            self.learn_zone(state, application_data);
+            let mode = if one_occurrence {
+                ChangeMode::Partial
+            } else {
+                pim_sync::change_mode(self.ctx.version, self.supported)
+            };
+            match pim_sync::change(
+                self.store,
+                self.account,
+                &item,
+                application_data,
+                mode,
+                self.now(),
+                &mut writes.events,
+            )? {
+                Ok(updated) => updated,
+                Err(status) => return Ok(Err(status)),
+            }
+        };
+        if updated.modseq != item.modseq {
+            writes.folders.push(self.folder.id.0);
+        }
+        if !server_newer {
+            state.known.insert(server_id.to_owned(), updated.modseq.0);
+        }
+        Ok(Ok(()))
     }
 
     /// Remembers the zone of a device's event: its all-day events are placed in it.

@@ -98,6 +98,7 @@ fn read_change(sid: &str) -> ClientCommand {
     };
     ClientCommand::Change {
         server_id: sid.into(),
+        instance_id: None,
         application_data: change.to_application_data(ProtocolVersion::V16_1),
         send: false,
     }
@@ -347,6 +348,7 @@ async fn invariant_7_another_users_server_id_is_not_found() {
             },
             ClientCommand::Delete {
                 server_id: bob_item.server_id.clone(),
+                instance_id: None,
             },
         ],
     )

@@ -12,6 +12,9 @@ use easd_wbxml::tags::{airsync, airsyncbase, email2, rights_management};
 use easd_wbxml::{Element, EncodeError, Tag, Writer};
 use std::io::Write;
 
+/// Longest InstanceId read: a Compact DateTime (MS-ASDTYPE 2.7.2) with room to spare.
+const MAX_INSTANCE_ID: usize = 64;
+
 code_enum! {
     /// Status of Sync, of a collection and of a client command's response (MS-ASCMD
     /// 2.2.3.177.17), and the common codes (MS-ASCMD 2.2.2).
@@ -372,12 +375,18 @@ pub enum ClientCommand {
     /// Change (2.2.3.24): new values for an item's properties.
     Change {
         server_id: String,
+        /// airsyncbase:InstanceId (MS-ASAIRS 2.2.2.25, 16.0+): the change is of this one
+        /// occurrence of a recurring event, not of the series.
+        instance_id: Option<String>,
         application_data: Element,
         /// email2:Send (16.0+).
         send: bool,
     },
-    /// Delete (2.2.3.42.2).
-    Delete { server_id: String },
+    /// Delete (2.2.3.42.2); with airsyncbase:InstanceId (16.0+) of one occurrence only.
+    Delete {
+        server_id: String,
+        instance_id: Option<String>,
+    },
     /// Fetch (2.2.3.67.2): the client wants the whole item (typically after truncation).
     Fetch { server_id: String },
 }
@@ -394,11 +403,13 @@ impl ClientCommand {
             }),
             t if t == airsync::CHANGE => Ok(ClientCommand::Change {
                 server_id: e.required_text(airsync::SERVER_ID)?,
+                instance_id: e.optional_text_max(airsyncbase::INSTANCE_ID, MAX_INSTANCE_ID)?,
                 application_data: e.required(airsync::APPLICATION_DATA)?.clone(),
                 send,
             }),
             t if t == airsync::DELETE => Ok(ClientCommand::Delete {
                 server_id: e.required_text(airsync::SERVER_ID)?,
+                instance_id: e.optional_text_max(airsyncbase::INSTANCE_ID, MAX_INSTANCE_ID)?,
             }),
             t if t == airsync::FETCH => Ok(ClientCommand::Fetch {
                 server_id: e.required_text(airsync::SERVER_ID)?,
@@ -415,7 +426,7 @@ impl ClientCommand {
         match self {
             ClientCommand::Add { .. } => None,
             ClientCommand::Change { server_id, .. }
-            | ClientCommand::Delete { server_id }
+            | ClientCommand::Delete { server_id, .. }
             | ClientCommand::Fetch { server_id } => Some(server_id),
         }
     }
@@ -439,19 +450,27 @@ impl ClientCommand {
             }
             ClientCommand::Change {
                 server_id,
+                instance_id,
                 application_data,
                 send,
             } => {
-                let mut e = Element::new(airsync::CHANGE)
-                    .with_text(airsync::SERVER_ID, server_id.clone())
-                    .with(application_data.clone());
+                let mut e = Element::new(airsync::CHANGE);
+                e.push_text(airsync::SERVER_ID, server_id.clone())
+                    .push_opt(airsyncbase::INSTANCE_ID, instance_id.as_deref())
+                    .push(application_data.clone());
                 if *send {
                     e.push(Element::new(email2::SEND));
                 }
                 e
             }
-            ClientCommand::Delete { server_id } => {
-                Element::new(airsync::DELETE).with_text(airsync::SERVER_ID, server_id.clone())
+            ClientCommand::Delete {
+                server_id,
+                instance_id,
+            } => {
+                let mut e = Element::new(airsync::DELETE);
+                e.push_text(airsync::SERVER_ID, server_id.clone())
+                    .push_opt(airsyncbase::INSTANCE_ID, instance_id.as_deref());
+                e
             }
             ClientCommand::Fetch { server_id } => {
                 Element::new(airsync::FETCH).with_text(airsync::SERVER_ID, server_id.clone())
