@@ -557,3 +557,189 @@ def test_14_1_event_change_with_supported_keeps_ghosted_attendees(easd, user):
         "Calendar.Attendees", "Calendar.Categories", "AirSyncBase.Body", "Calendar.Sensitivity", "Calendar.BusyStatus",
         "Calendar.UID", "Calendar.OrganizerEmail")]
     assert missing(sent_tree(kept), got) == []
+
+
+# ----- More of each class ------------------------------------------------------------
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_recurring_task_round_trips(easd, user, version):
+    a, b = devices(easd, user, version)
+    fid = a.folder("Tasks")
+    a.prime(fid)
+    b.prime(fid, BODY_TEXT)
+    data = task_fields("Water the plants") + [
+        E("Tasks:Recurrence", E("Tasks:Type", "1"), E("Tasks:Start", "2027-04-01T00:00:00.000Z"), E("Tasks:Interval", "2"),
+          E("Tasks:DayOfWeek", "34"), E("Tasks:Occurrences", "12"), E("Tasks:Regenerate", "0"), E("Tasks:DeadOccur", "0")),
+    ]
+    sid = a.add(fid, data)
+    got = b.pull(fid, BODY_TEXT)
+    assert list(got.adds) == [sid] and missing(sent_tree(data), got.adds[sid]) == []
+
+
+@pytest.mark.parametrize("cls", ["Calendar", "Tasks", "Notes"])
+def test_item_operations_fetch_of_each_class(easd, user, cls):
+    (a,) = devices(easd, user, "14.1", 1)
+    fid = a.folder(cls)
+    a.prime(fid)
+    data = {
+        "Calendar": every_event_field("14.1", "Fetch me"),
+        "Tasks": task_fields("Fetch me"),
+        "Notes": [E("Notes:Subject", "Fetch me"), body("Note text"), E("Notes:MessageClass", "IPM.StickyNote")],
+    }[cls]
+    sid = a.add(fid, data)
+    fetched = a.post("ItemOperations", E("ItemOperations:ItemOperations", E("ItemOperations:Fetch",
+        E("ItemOperations:Store", "Mailbox"), E("AirSync:CollectionId", fid), E("AirSync:ServerId", sid),
+        E("ItemOperations:Options", *BODY_TEXT))))
+    op = fetched.first("ItemOperations.Fetch")
+    assert op.get("ItemOperations.Status") == "1" and op.get("AirSync.ServerId") == sid
+    assert missing(sent_tree(data), op.first("ItemOperations.Properties")) == []
+
+
+def test_estimate_counts_what_the_filtered_sync_brings(easd, user):
+    a, b = devices(easd, user, "14.1")
+    fid = a.folder("Tasks")
+    a.prime(fid)
+    for i in range(3):
+        a.add(fid, task_fields(f"open {i}"), f"o{i}")
+    for i in range(2):
+        a.add(fid, task_fields(f"done {i}", complete=True), f"d{i}")
+    incomplete = [E("AirSync:FilterType", "8")]
+
+    def estimate(device, options):
+        est = device.post("GetItemEstimate", E("ItemEstimate:GetItemEstimate", E("ItemEstimate:Collections", E(
+            "ItemEstimate:Collection", E("AirSync:SyncKey", device.keys[fid]), E("ItemEstimate:CollectionId", fid),
+            E("AirSync:Options", *options)))))
+        assert est.first("ItemEstimate.Status").text == "1"
+        return int(est.first("ItemEstimate.Estimate").text)
+
+    b.sync(fid, key="0", options=incomplete)
+    assert estimate(b, incomplete) == 3
+    assert len(b.pull(fid, incomplete).adds) == 3
+    c = devices(easd, user, "14.1", 3)[2]
+    c.sync(fid, key="0")
+    assert estimate(c, [E("AirSync:FilterType", "0")]) == 5
+
+
+def test_16_1_empty_element_clears_a_contact_field(easd, user):
+    """16.x Change is partial; a property sent empty is removed (MS-ASCMD 2.2.3.24.2)."""
+    a, b = devices(easd, user, "16.1")
+    fid = a.folder("Contacts")
+    a.prime(fid)
+    b.prime(fid)
+    sid = a.add(fid, [E("Contacts:FirstName", "Linus"), E("Contacts:JobTitle", "Maintainer"), E("Contacts:CompanyName", "Kernel")])
+    b.pull(fid)
+    a.change(fid, sid, [E("Contacts:JobTitle")])
+    got = b.pull(fid).changes[sid].leaves()
+    assert "Contacts.JobTitle" not in got
+    assert got["Contacts.FirstName"] == "Linus" and got["Contacts.CompanyName"] == "Kernel"
+
+
+@pytest.mark.parametrize("cls", ["Contacts", "Tasks", "Notes"])
+def test_ping_wakes_for_contacts_tasks_and_notes(easd, user, cls):
+    a, b = devices(easd, user, "16.1")
+    fid = a.folder(cls)
+    assert b.folder(cls) == fid
+    a.prime(fid)
+    b.prime(fid)
+    item = {"Contacts": [E("Contacts:FirstName", "Pinged")], "Tasks": task_fields("Pinged"),
+            "Notes": [E("Notes:Subject", "Pinged"), body("x")]}[cls]
+    # The change is made before the Ping: it answers at once (no race, no timing).
+    a.add(fid, item)
+    tree = b.post("Ping", E("Ping:Ping", E("Ping:HeartbeatInterval", "300"), E("Ping:Folders",
+        E("Ping:Folder", E("Ping:Id", fid), E("Ping:Class", cls)))), timeout=330)
+    assert tree.first("Ping.Status").text == "2"
+    assert [f.text for f in tree.all("Ping.Folder")] == [fid]
+
+
+def test_calendar_sync_in_windows(easd, user):
+    a, b = devices(easd, user, "14.0")
+    fid = a.folder("Calendar")
+    a.prime(fid)
+    ids = set()
+    for i in range(12):
+        start = datetime(2027, 5, 1 + i, 9, 0, tzinfo=timezone.utc)
+        ids.add(a.add(fid, [E("Calendar:Timezone", ZONES_BERLIN), E("Calendar:Subject", f"Day {i}"),
+                            E("Calendar:StartTime", utc(start)), E("Calendar:EndTime", utc(start + timedelta(hours=1)))], f"c{i}"))
+    b.sync(fid, key="0")
+    seen: set = set()
+    rounds = 0
+    while True:
+        c = b.sync(fid, window=5)
+        rounds += 1
+        assert len(c.adds) <= 5 and not (seen & set(c.adds))
+        seen |= set(c.adds)
+        if not c.more:
+            break
+    assert seen == ids and rounds == 3
+
+
+@pytest.mark.parametrize("busy,sensitivity,reminder", [("0", "0", "0"), ("3", "1", "1440"), ("2", "3", "5")])
+def test_event_codes_round_trip_including_zero(easd, user, busy, sensitivity, reminder):
+    a, b = devices(easd, user, "14.1")
+    fid = a.folder("Calendar")
+    a.prime(fid)
+    b.prime(fid)
+    data = [E("Calendar:Timezone", ZONES_BERLIN), E("Calendar:Subject", f"Codes {busy}"), E("Calendar:StartTime", "20270707T070000Z"),
+            E("Calendar:EndTime", "20270707T080000Z"), E("Calendar:BusyStatus", busy), E("Calendar:Sensitivity", sensitivity),
+            E("Calendar:Reminder", reminder), E("Calendar:AllDayEvent", "0"), E("Calendar:MeetingStatus", "0")]
+    sid = a.add(fid, data)
+    assert missing(sent_tree(data), b.pull(fid).adds[sid]) == []
+
+
+def test_exceptions_with_their_own_properties(easd, user):
+    a, b = devices(easd, user, "14.1")
+    fid = a.folder("Calendar")
+    a.prime(fid)
+    b.prime(fid, BODY_TEXT)
+    start = datetime(2027, 9, 6, 7, 0, tzinfo=timezone.utc)
+    moved = start + timedelta(weeks=1)
+    data = weekly_series("Rich exceptions", start, 8)[:-1] + [
+        E("Calendar:Recurrence", E("Calendar:Type", "1"), E("Calendar:Interval", "1"), E("Calendar:DayOfWeek", "2"),
+          E("Calendar:Occurrences", "8"), E("Calendar:FirstDayOfWeek", "1")),
+        E("Calendar:Exceptions", E("Calendar:Exception",
+            E("Calendar:ExceptionStartTime", utc(moved)), E("Calendar:Subject", "Offsite edition"),
+            E("Calendar:StartTime", utc(moved)), E("Calendar:EndTime", utc(moved + timedelta(hours=8))),
+            E("Calendar:Location", "Lake house"), body("Bring a swimsuit."), E("Calendar:Reminder", "60"),
+            E("Calendar:BusyStatus", "3"), E("Calendar:Categories", E("Calendar:Category", "Fun")))),
+    ]
+    sid = a.add(fid, data)
+    got = b.pull(fid, BODY_TEXT).adds[sid]
+    assert missing(sent_tree(data), got) == []
+
+
+@pytest.mark.parametrize("writer,reader", [("16.1", "14.0"), ("14.0", "16.1")])
+def test_location_and_body_across_versions(easd, user, writer, reader):
+    """calendar:Location text before 16.0, airsyncbase:Location from 16.0 (MS-ASCAL Location)."""
+    (a,) = devices(easd, user, writer, 1)
+    b = devices(easd, user, reader, 2)[1]
+    fid = a.folder("Calendar")
+    a.prime(fid)
+    b.prime(fid, BODY_TEXT)
+    where = "Conference room \"Turing\", 2nd floor"
+    location = E("AirSyncBase:Location", E("AirSyncBase:DisplayName", where)) if writer >= "16.0" else E("Calendar:Location", where)
+    sid = a.add(fid, [E("Calendar:Timezone", ZONES_BERLIN), E("Calendar:Subject", "Where"), E("Calendar:StartTime", "20270808T080000Z"),
+                      E("Calendar:EndTime", "20270808T090000Z"), location, body("Über alles: 🙂")])
+    got = b.pull(fid, BODY_TEXT).adds[sid]
+    if reader >= "16.0":
+        assert got.first("AirSyncBase.Location").get("AirSyncBase.DisplayName") == where
+    else:
+        assert got.get("Calendar.Location") == where
+    assert got.first("AirSyncBase.Body").get("AirSyncBase.Data") == "Über alles: 🙂"
+
+
+def test_14_1_change_replaces_the_exceptions(easd, user):
+    """Before 16.0 a Change is the whole item: the Exceptions it sends are all there are."""
+    a, b = devices(easd, user, "14.1")
+    fid = a.folder("Calendar")
+    a.prime(fid)
+    b.prime(fid)
+    start = datetime(2027, 10, 4, 7, 0, tzinfo=timezone.utc)
+    series = weekly_series("Replace exceptions", start, 6)
+    first_gone, second_gone = start + timedelta(weeks=1), start + timedelta(weeks=2)
+    sid = a.add(fid, series + [E("Calendar:Exceptions",
+        E("Calendar:Exception", E("Calendar:Deleted", "1"), E("Calendar:ExceptionStartTime", utc(first_gone))))])
+    b.pull(fid)
+    a.change(fid, sid, series + [E("Calendar:Exceptions",
+        E("Calendar:Exception", E("Calendar:Deleted", "1"), E("Calendar:ExceptionStartTime", utc(second_gone))))])
+    got = b.pull(fid).changes[sid]
+    assert [x.get("Calendar.ExceptionStartTime") for x in got.all("Calendar.Exception")] == [utc(second_gone)]
