@@ -149,8 +149,7 @@ pub fn occurrence_change(instance_id: &str, application_data: Option<&Element>) 
         }
     }
     exception.push_text(airsyncbase::INSTANCE_ID, instance_id);
-    Element::new(airsync::APPLICATION_DATA)
-        .with(Element::new(calendar::EXCEPTIONS).with(exception))
+    Element::new(airsync::APPLICATION_DATA).with(Element::new(calendar::EXCEPTIONS).with(exception))
 }
 
 /// The IANA zone of the Timezone a client's event carries (MS-ASCAL 2.2.2.46), in the

@@ -1081,7 +1081,10 @@ mod tests {
         let items = [summary("6:1", 5, 10), summary("6:2", 6, 100)];
         let d = diff(&state, &items, Some(50));
         assert_eq!(
-            d.changes.iter().map(|i| i.server_id.as_str()).collect::<Vec<_>>(),
+            d.changes
+                .iter()
+                .map(|i| i.server_id.as_str())
+                .collect::<Vec<_>>(),
             ["6:2"]
         );
         assert!(matches!(

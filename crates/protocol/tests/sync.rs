@@ -493,6 +493,9 @@ fn change_and_delete_of_one_occurrence_carry_its_instance_id() {
     let plain = Element::new(airsync::DELETE).with_text(airsync::SERVER_ID, "7:1");
     assert!(matches!(
         ClientCommand::parse(&plain).unwrap(),
-        ClientCommand::Delete { instance_id: None, .. }
+        ClientCommand::Delete {
+            instance_id: None,
+            ..
+        }
     ));
 }

@@ -1427,8 +1427,8 @@ pub fn apply_change(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use easd_protocol::items::airsyncbase::Supported;
     use crate::content::recurrence::expand;
+    use easd_protocol::items::airsyncbase::Supported;
     use easd_protocol::items::calendar::Exception;
     use easd_protocol::items::recurrence::{DaysOfWeek, RecurrenceType};
     use easd_protocol::ProtocolVersion;

@@ -1132,7 +1132,7 @@ mod tests {
             }
         );
         assert_eq!(cmds[1].server_id(), Some("4:3"));
-        assert!(matches!(&cmds[2], ClientCommand::Delete { server_id } if server_id == "4:4"));
+        assert!(matches!(&cmds[2], ClientCommand::Delete { server_id, .. } if server_id == "4:4"));
         assert!(matches!(&cmds[3], ClientCommand::Fetch { server_id } if server_id == "4:5"));
         assert_eq!(SyncRequest::parse(&r.to_element()).unwrap(), r);
     }
