@@ -110,3 +110,79 @@ def test_all_day_event_stays_on_its_day_in_another_zone(easd, user, version):  #
     mine = next(e for e in berlin.prime(fid).adds.values() if e.get("Calendar.Subject") == "Summer holiday")
     assert mine.get("Calendar.StartTime") == utc(midnight_berlin)
     assert datetime.strptime(mine.get("Calendar.StartTime"), "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc) == midnight_berlin
+
+
+def blob_local(at_utc: str, blob: str) -> datetime:
+    """The local time of a UTC Compact DateTime by a TIMEZONE blob's own rules (MS-ASDTYPE
+    2.7.6; SYSTEMTIME day-of-week occurrence form, wDay 5 = last), independent of zoneinfo."""
+    bias, std, std_bias, dst, dst_bias = tz_rules(blob)
+    t = datetime.strptime(at_utc, "%Y%m%dT%H%M%SZ")
+
+    def transition(year, rule):
+        month, dow, week, hour, minute = rule
+        first = datetime(year, month, 1)
+        # SYSTEMTIME wDayOfWeek: 0 = Sunday; Python weekday(): 0 = Monday.
+        day = first + timedelta(days=(dow - (first.weekday() + 1) % 7) % 7) + timedelta(weeks=week - 1)
+        while day.month != month:
+            day -= timedelta(weeks=1)
+        return day.replace(hour=hour, minute=minute)
+
+    standard = t - timedelta(minutes=bias + std_bias)
+    if not dst[0]:
+        return standard
+    # The rules are in local time before each change.
+    daylight_from = transition(t.year, dst)
+    standard_from = transition(t.year, std)
+    in_dst = (daylight_from <= standard < standard_from) if daylight_from < standard_from else not (
+        standard_from <= standard - timedelta(minutes=dst_bias - std_bias) < daylight_from)
+    return t - timedelta(minutes=bias + (dst_bias if in_dst else std_bias))
+
+
+def test_multi_day_all_day_event_across_dst_in_three_zones(easd, user):  # noqa: F811
+    """Three days over Berlin's spring change: every device gets local midnights, 47 hours
+    apart for Berlin, whatever its zone."""
+    berlin, new_york, sydney, fresh = devices(easd, user, "14.1", 4)
+    fid = berlin.folder("Calendar")
+    for d in (berlin, new_york, sydney, fresh):
+        d.prime(fid)
+    for d, zone in ((new_york, "America/New_York"), (sydney, "Australia/Sydney")):
+        d.add(fid, [E("Calendar:Timezone", ZONES[zone]), E("Calendar:Subject", f"Mine {zone}"),
+                    E("Calendar:StartTime", "20260301T120000Z"), E("Calendar:EndTime", "20260301T130000Z")])
+    first, after = datetime(2026, 3, 28), datetime(2026, 3, 31)
+    be = ZoneInfo("Europe/Berlin")
+    berlin.add(fid, [E("Calendar:Timezone", ZONES["Europe/Berlin"]), E("Calendar:AllDayEvent", "1"),
+                     E("Calendar:Subject", "Long weekend"), E("Calendar:StartTime", utc(first.replace(tzinfo=be))),
+                     E("Calendar:EndTime", utc(after.replace(tzinfo=be)))])
+    ics = unfolded(stored_content(easd, user, "Long weekend"))
+    assert "DTSTART;VALUE=DATE:20260328" in ics and "DTEND;VALUE=DATE:20260331" in ics
+    for d in (new_york, sydney, fresh):
+        event = next(e for e in d.pull(fid).adds.values() if e.get("Calendar.Subject") == "Long weekend")
+        assert event.get("Calendar.AllDayEvent") == "1"
+        blob = event.get("Calendar.Timezone")
+        assert blob_local(event.get("Calendar.StartTime"), blob) == first, d.device_id
+        assert blob_local(event.get("Calendar.EndTime"), blob) == after, d.device_id
+    assert blob_local(utc(after.replace(tzinfo=be)), ZONES["Europe/Berlin"]) == after
+
+
+def test_recurring_all_day_event_and_its_exception_in_another_zone(easd, user):  # noqa: F811
+    berlin, new_york = devices(easd, user, "14.1")
+    fid = berlin.folder("Calendar")
+    berlin.prime(fid)
+    new_york.prime(fid)
+    new_york.add(fid, [E("Calendar:Timezone", ZONES["America/New_York"]), E("Calendar:Subject", "Mine"),
+                       E("Calendar:StartTime", "20260301T120000Z"), E("Calendar:EndTime", "20260301T130000Z")])
+    be, ny = ZoneInfo("Europe/Berlin"), ZoneInfo("America/New_York")
+    day = datetime(2026, 3, 20)  # Fridays, over both zones' changes
+    skipped = day + timedelta(weeks=2)
+    berlin.add(fid, [E("Calendar:Timezone", ZONES["Europe/Berlin"]), E("Calendar:AllDayEvent", "1"),
+                     E("Calendar:Subject", "Home office"), E("Calendar:StartTime", utc(day.replace(tzinfo=be))),
+                     E("Calendar:EndTime", utc((day + timedelta(days=1)).replace(tzinfo=be))),
+                     E("Calendar:Recurrence", E("Calendar:Type", "1"), E("Calendar:Interval", "1"),
+                       E("Calendar:DayOfWeek", "32"), E("Calendar:Occurrences", "5")),
+                     E("Calendar:Exceptions", E("Calendar:Exception", E("Calendar:Deleted", "1"),
+                                                E("Calendar:ExceptionStartTime", utc(skipped.replace(tzinfo=be)))))])
+    ics = unfolded(stored_content(easd, user, "Home office"))
+    assert "EXDATE;VALUE=DATE:20260403" in ics, ics
+    event = next(e for e in new_york.pull(fid).adds.values() if e.get("Calendar.Subject") == "Home office")
+    assert event.get("Calendar.StartTime") == utc(day.replace(tzinfo=ny))
+    assert [x.get("Calendar.ExceptionStartTime") for x in event.all("Calendar.Exception")] == [utc(skipped.replace(tzinfo=ny))]
