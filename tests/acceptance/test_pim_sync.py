@@ -743,3 +743,32 @@ def test_14_1_change_replaces_the_exceptions(easd, user):
         E("Calendar:Exception", E("Calendar:Deleted", "1"), E("Calendar:ExceptionStartTime", utc(second_gone))))])
     got = b.pull(fid).changes[sid]
     assert [x.get("Calendar.ExceptionStartTime") for x in got.all("Calendar.Exception")] == [utc(second_gone)]
+
+
+@pytest.mark.parametrize("cls,folder_type,item", [
+    ("Contacts", 14, [E("Contacts:FirstName", "Moved"), E("Contacts:LastName", "Contact"), E("Contacts2:NickName", "Mo")]),
+    ("Tasks", 15, [E("Tasks:Subject", "Moved task"), E("Tasks:Complete", "0"), E("Tasks:Importance", "1")]),
+    ("Notes", 17, [E("Notes:Subject", "Moved note"), body("text"), E("Notes:MessageClass", "IPM.StickyNote")]),
+])
+def test_extra_folder_of_each_class_and_moves_into_it(easd, user, cls, folder_type, item):
+    """FolderCreate of a user address book, task list and notes folder (MS-ASCMD 2.2.3.186.3
+    Type 14, 15, 17); MoveItems from the default folder into it."""
+    a, b = devices(easd, user, "14.1")
+    home = a.folder(cls)
+    extra = a.client.create_folder(f"More {cls}", home, folder_type)
+    extra_id = extra if isinstance(extra, str) else extra.id
+    assert b.folders()[f"More {cls}"] == (extra_id, str(folder_type))
+    a.prime(home)
+    a.prime(extra_id)
+    sid = a.add(home, item)
+    direct = a.add(extra_id, item, "c2")
+    b.prime(home)
+    b.prime(extra_id)
+    moved = a.post("MoveItems", E("Move:MoveItems", E("Move:Move", E("Move:SrcMsgId", sid), E("Move:SrcFldId", home),
+                                                        E("Move:DstFldId", extra_id))))
+    assert moved.first("Move.Status").text == "3"
+    new_id = moved.first("Move.DstMsgId").text
+    assert b.pull(home).deletes == [sid]
+    got = b.pull(extra_id)
+    assert list(got.adds) == [new_id] and missing(sent_tree(item), got.adds[new_id]) == []
+    assert new_id != direct
