@@ -772,3 +772,34 @@ def test_extra_folder_of_each_class_and_moves_into_it(easd, user, cls, folder_ty
     got = b.pull(extra_id)
     assert list(got.adds) == [new_id] and missing(sent_tree(item), got.adds[new_id]) == []
     assert new_id != direct
+
+
+BAD_EVENTS = {
+    "start time not a date": [E("Calendar:Subject", "x"), E("Calendar:StartTime", "next tuesday"), E("Calendar:EndTime", "20270101T100000Z")],
+    "timezone not base64": [E("Calendar:Timezone", "%%%"), E("Calendar:Subject", "x"), E("Calendar:StartTime", "20270101T090000Z"),
+                            E("Calendar:EndTime", "20270101T100000Z")],
+    "timezone too short": [E("Calendar:Timezone", "AAAA"), E("Calendar:Subject", "x"), E("Calendar:StartTime", "20270101T090000Z"),
+                           E("Calendar:EndTime", "20270101T100000Z")],
+    "recurrence type 9": [E("Calendar:Subject", "x"), E("Calendar:StartTime", "20270101T090000Z"), E("Calendar:EndTime", "20270101T100000Z"),
+                          E("Calendar:Recurrence", E("Calendar:Type", "9"), E("Calendar:Interval", "1"))],
+    "busy status 42": [E("Calendar:Subject", "x"), E("Calendar:StartTime", "20270101T090000Z"), E("Calendar:EndTime", "20270101T100000Z"),
+                       E("Calendar:BusyStatus", "42")],
+    "year 99999": [E("Calendar:Subject", "x"), E("Calendar:StartTime", "99999101T090000Z"), E("Calendar:EndTime", "99999101T100000Z")],
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_EVENTS))
+def test_a_bad_event_is_an_item_status_not_a_server_error(easd, user, case):
+    """Never a 500 for a client's mistake: the item is refused, the collection syncs on."""
+    (a,) = devices(easd, user, "14.1", 1)
+    fid = a.folder("Calendar")
+    a.prime(fid)
+    c = a.sync(fid, [E("AirSync:Add", E("AirSync:ClientId", "bad"), E("AirSync:ApplicationData", *BAD_EVENTS[case])),
+                     E("AirSync:Add", E("AirSync:ClientId", "good"), E("AirSync:ApplicationData", *every_event_field("14.1", "Good")))],
+               get_changes=False)
+    assert c.status == "1"
+    bad = next(r for r in c.responses if r.get("AirSync.ClientId") == "bad")
+    assert bad.get("AirSync.Status") not in (None, "1"), case
+    good = c.added_id("good")
+    (b,) = devices(easd, user, "16.1", 1)
+    assert list(b.prime(fid).adds) == [good]
