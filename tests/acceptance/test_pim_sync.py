@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from pyactivesync import Contact, ContactChange
-from pim_util import BODY_TEXT, E, Device, body, missing, sent_tree
+from pim_util import BODY_TEXT, E, Device, body, missing, parse, render, sent_tree
 from test_email_sync import initial_sync
 
 VERSIONS = ["14.0", "14.1", "16.1"]
@@ -803,3 +803,37 @@ def test_a_bad_event_is_an_item_status_not_a_server_error(easd, user, case):
     good = c.added_id("good")
     (b,) = devices(easd, user, "16.1", 1)
     assert list(b.prime(fid).adds) == [good]
+
+
+BAD_ITEMS = {
+    "contact birthday": ("Contacts", [E("Contacts:FirstName", "x"), E("Contacts:Birthday", "yesterday")]),
+    "contact name too long": ("Contacts", [E("Contacts:FirstName", "x" * 200_000)]),
+    "task due date": ("Tasks", [E("Tasks:Subject", "x"), E("Tasks:DueDate", "soon"), E("Tasks:UtcDueDate", "soon")]),
+    "task importance 7": ("Tasks", [E("Tasks:Subject", "x"), E("Tasks:Importance", "7")]),
+    "task recurrence type 4": ("Tasks", [E("Tasks:Subject", "x"), E("Tasks:Recurrence", E("Tasks:Type", "4"), E("Tasks:Start", "2027-01-01T00:00:00.000Z"))]),
+    "note body type 9": ("Notes", [E("Notes:Subject", "x"), E("AirSyncBase:Body", E("AirSyncBase:Type", "9"), E("AirSyncBase:Data", "x"))]),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_ITEMS))
+def test_a_bad_contact_task_or_note_is_refused_or_kept_as_sent(easd, user, case):
+    """Never a 500 for a client's mistake: the item is refused with an item status, or
+    (a value the server need not understand) kept and given back exactly as sent."""
+    cls, data = BAD_ITEMS[case]
+    (a,) = devices(easd, user, "14.1", 1)
+    fid = a.folder(cls)
+    a.prime(fid)
+    r = a.post_raw("Sync", render(E("AirSync:Sync", E("AirSync:Collections", E("AirSync:Collection",
+        E("AirSync:SyncKey", a.keys[fid]), E("AirSync:CollectionId", fid), E("AirSync:GetChanges", "0"),
+        E("AirSync:Commands", E("AirSync:Add", E("AirSync:ClientId", "bad"), E("AirSync:ApplicationData", *data))))))))
+    assert r.status_code == 200, (case, r.status_code)
+    c = parse(r.content).first("AirSync.Collection")
+    if c.get("AirSync.Status") == "1":
+        added = c.first("AirSync.Add")
+        if added.get("AirSync.Status") == "1":
+            (b,) = devices(easd, user, "14.1", 2)[1:]
+            got = b.prime(fid, BODY_TEXT).adds[added.get("AirSync.ServerId")]
+            assert missing(sent_tree(data), got) == [], case
+    else:
+        # A request the server can't read at all is a collection status, still not a 500.
+        assert c.get("AirSync.Status") in ("4", "6"), case

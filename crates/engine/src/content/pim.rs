@@ -165,7 +165,10 @@ impl PimItem {
                 calendar::to_ics(&c)?
             }
             PimItem::Contact(c) => contact::write_vcard(&contact::to_vcard(c, uid)),
-            PimItem::Task(t) => task::write_ical(&task::to_vtodo(t, uid)),
+            PimItem::Task(t) => {
+                task::check_dates(t)?;
+                task::write_ical(&task::to_vtodo(t, uid))
+            }
             PimItem::Note(n) => {
                 let mut n = n.clone();
                 n.last_modified_date = Some(eas_time(now));
@@ -189,7 +192,10 @@ impl PimItem {
                 calendar::apply_change(&ical, c, mode, &tz::TimeZone::UTC)?.to_string()
             }
             PimItem::Contact(c) => contact::apply_to_text(text, c, mode)?,
-            PimItem::Task(t) => task::apply_to_text(text, t, mode)?,
+            PimItem::Task(t) => {
+                task::check_dates(t)?;
+                task::apply_to_text(text, t, mode)?
+            }
             PimItem::Note(n) => {
                 let mut stored = note::from_text(text);
                 match mode {
