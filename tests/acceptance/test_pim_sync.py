@@ -837,3 +837,20 @@ def test_a_bad_contact_task_or_note_is_refused_or_kept_as_sent(easd, user, case)
     else:
         # A request the server can't read at all is a collection status, still not a 500.
         assert c.get("AirSync.Status") in ("4", "6"), case
+
+
+@pytest.mark.parametrize("version", ["14.1", "16.1"])
+def test_an_event_added_twice_by_its_uid_is_one_event(easd, user, version):
+    """MS-ASCAL 2.2.2.13 ClientUid: the server uses it to detect an event already added (a
+    client that lost the answer to its Add and sends it again under a new SyncKey); before
+    16.0 the client's own UID says the same."""
+    a, b = devices(easd, user, version)
+    fid = a.folder("Calendar")
+    a.prime(fid)
+    data = [E("Calendar:Timezone", ZONES_BERLIN), E("Calendar:Subject", "Once"), E("Calendar:StartTime", "20270303T090000Z"),
+            E("Calendar:EndTime", "20270303T100000Z"),
+            E("Calendar:ClientUid", "client-uid-4711") if version >= "16.0" else E("Calendar:UID", "device-uid-4711")]
+    first = a.add(fid, data, "c1")
+    again = a.add(fid, data, "c2")
+    assert again == first
+    assert list(b.prime(fid).adds) == [first]
