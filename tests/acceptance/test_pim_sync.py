@@ -854,3 +854,24 @@ def test_an_event_added_twice_by_its_uid_is_one_event(easd, user, version):
     again = a.add(fid, data, "c2")
     assert again == first
     assert list(b.prime(fid).adds) == [first]
+
+
+@pytest.mark.parametrize("cls", ["Tasks", "Notes"])
+def test_16_1_partial_change_of_a_task_or_note(easd, user, cls):
+    a, b = devices(easd, user, "16.1")
+    fid = a.folder(cls)
+    a.prime(fid)
+    b.prime(fid, BODY_TEXT)
+    if cls == "Tasks":
+        data, change, changed = task_fields("Partial task"), [E("Tasks:Importance", "0")], "Tasks.Importance"
+    else:
+        data = [E("Notes:Subject", "Partial note"), body("Keep me"), E("Notes:MessageClass", "IPM.StickyNote"),
+                E("Notes:Categories", E("Notes:Category", "Keep"))]
+        change, changed = [E("Notes:Subject", "Renamed note")], "Notes.Subject"
+    sid = a.add(fid, data)
+    b.pull(fid, BODY_TEXT)
+    a.change(fid, sid, change)
+    got = b.pull(fid, BODY_TEXT).changes[sid]
+    assert got.get(changed) == sent_tree(change).children[0].text
+    rest = [d for d in data if sent_tree([d]).children[0].name != changed]
+    assert missing(sent_tree(rest), got) == []
