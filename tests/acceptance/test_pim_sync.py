@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from pyactivesync import Contact, ContactChange
-from pim_util import BODY_TEXT, E, Device, body, missing, parse, render, sent_tree
+from pim_util import BODY_TEXT, ZONES, E, Device, body, missing, parse, render, sent_tree
 from test_email_sync import initial_sync
 
 VERSIONS = ["14.0", "14.1", "16.1"]
@@ -65,7 +65,7 @@ def test_contact_create_change_delete_with_pyactivesync(easd, user):
     assert r.deleted == [made.server_id]
 
 
-def every_contact_field(version: str) -> list:
+def every_contact_field() -> list:
     fields = [
         E("Contacts:Anniversary", "2001-06-02T00:00:00.000Z"),
         E("Contacts:AssistantName", "Igor"),
@@ -138,7 +138,7 @@ def test_every_contact_field_round_trips(easd, user, version):
     fid = a.folder("Contacts")
     a.prime(fid)
     b.prime(fid, BODY_TEXT)
-    data = every_contact_field(version)
+    data = every_contact_field()
     sid = a.add(fid, data)
     got = b.pull(fid, BODY_TEXT)
     assert list(got.adds) == [sid]
@@ -191,7 +191,7 @@ def test_16_1_change_is_partial(easd, user):
     fid = a.folder("Contacts")
     a.prime(fid)
     b.prime(fid, BODY_TEXT)
-    data = every_contact_field("16.1")
+    data = every_contact_field()
     sid = a.add(fid, data)
     b.pull(fid, BODY_TEXT)
     assert a.change(fid, sid, [E("Contacts:JobTitle", "Emeritus"), E("Contacts2:NickName", "Jojo")]) in (None, "1")
@@ -233,8 +233,6 @@ def every_event_field(version: str, subject: str) -> list:
         data.append(E("Calendar:UID", f"{subject.replace(' ', '-')}@device.example"))
     return data
 
-
-from pim_util import ZONES  # noqa: E402
 
 ZONES_BERLIN = ZONES["Europe/Berlin"]
 
