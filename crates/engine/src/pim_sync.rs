@@ -57,8 +57,33 @@ pub fn add(
     now: Timestamp,
     events: &mut Vec<EventWrite>,
 ) -> Result<Result<Item, SyncStatus>, EngineError> {
-    let converted = PimItem::parse(class, application_data).and_then(|item| {
-        let content = item.new_content(&new_uid(), now)?;
+    let parsed = match PimItem::parse(class, application_data) {
+        Ok(item) => item,
+        Err(e) => {
+            tracing::info!(error = %e, ?class, "client Add does not parse");
+            return Ok(Err(SyncStatus::ClientServerConversionError));
+        }
+    };
+    // MS-ASCAL 2.2.2.13 ClientUid: "the server will use this value to detect if the item
+    // being added already exists". A 16.x event's UID is its ClientUid (before 16.0 the
+    // client makes the UID itself, MS-ASCAL UID), so an Add sent again under another
+    // SyncKey (a client that lost our answer) finds the event it made.
+    let client_uid = match &parsed {
+        PimItem::Event(c) => c.uid.clone().or_else(|| c.client_uid.clone()),
+        _ => None,
+    }
+    .filter(|u| !u.is_empty());
+    if let Some(uid) = &client_uid {
+        if let Some(existing) = store
+            .items_by_uid(account, uid)?
+            .into_iter()
+            .find(|i| i.folder == folder.id)
+        {
+            return Ok(Ok(existing));
+        }
+    }
+    let uid = client_uid.unwrap_or_else(new_uid);
+    let converted = parsed.new_content(&uid, now).and_then(|content| {
         let fields = stored_fields(class, content.as_bytes())?;
         Ok((content, fields))
     });

@@ -172,7 +172,9 @@ pub fn diff<'a>(
         current.insert(it.server_id.as_str(), (it.modseq.0, visible));
         match state.known.get(&it.server_id) {
             None if visible => adds.push(it),
-            Some(seen) if *seen < it.modseq.0 => changes.push(it),
+            // An item that changed and left the window at once (a task completed under
+            // IncompleteTasks) is only SoftDeleted: a Change would bring it back.
+            Some(seen) if visible && *seen < it.modseq.0 => changes.push(it),
             _ => {}
         }
     }
@@ -1078,5 +1080,44 @@ impl Engine {
             Ok(Some(request))
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use easd_store::{ItemId, Modseq};
+
+    fn summary(server_id: &str, modseq: i64, date: i64) -> ItemSummary {
+        ItemSummary {
+            id: ItemId(modseq),
+            server_id: server_id.into(),
+            modseq: Modseq(modseq),
+            created_modseq: Modseq(1),
+            date_received: date,
+        }
+    }
+
+    #[test]
+    fn an_item_changed_out_of_the_window_is_only_soft_deleted() {
+        let state = CollectionState {
+            known: HashMap::from([("6:1".to_string(), 1), ("6:2".to_string(), 2)]),
+            initial_done: true,
+            ..Default::default()
+        };
+        // 6:1 changed and fell before the cutoff; 6:2 changed and stays.
+        let items = [summary("6:1", 5, 10), summary("6:2", 6, 100)];
+        let d = diff(&state, &items, Some(50));
+        assert_eq!(
+            d.changes
+                .iter()
+                .map(|i| i.server_id.as_str())
+                .collect::<Vec<_>>(),
+            ["6:2"]
+        );
+        assert!(matches!(
+            d.removals.as_slice(),
+            [ServerCommand::SoftDelete { server_id }] if server_id == "6:1"
+        ));
     }
 }

@@ -9,7 +9,7 @@ use easd_protocol::items::email::{
     DraftEmail, Email, EmailChange, FlagStatus, Importance, LastVerbExecuted,
 };
 use easd_protocol::ProtocolVersion;
-use easd_wbxml::tags::{airsync, email, rights_management};
+use easd_wbxml::tags::{airsync, airsyncbase, calendar, email, rights_management};
 use easd_wbxml::{decode, encode, Element, Writer};
 
 fn app_data_of_add(resp: &SyncResponse, i: usize) -> &Element {
@@ -462,4 +462,40 @@ mod no_panics {
             parse_all(&root);
         }
     }
+}
+
+#[test]
+fn change_and_delete_of_one_occurrence_carry_its_instance_id() {
+    // MS-ASAIRS 2.2.2.25 InstanceId: a child of Change and Delete from 16.0.
+    let delete = Element::new(airsync::DELETE)
+        .with_text(airsync::SERVER_ID, "7:1")
+        .with_text(airsyncbase::INSTANCE_ID, "20270217T080000Z");
+    let parsed = ClientCommand::parse(&delete).unwrap();
+    assert_eq!(
+        parsed,
+        ClientCommand::Delete {
+            server_id: "7:1".into(),
+            instance_id: Some("20270217T080000Z".into()),
+        }
+    );
+    assert_eq!(parsed.to_element(), delete);
+    let change = Element::new(airsync::CHANGE)
+        .with_text(airsync::SERVER_ID, "7:1")
+        .with_text(airsyncbase::INSTANCE_ID, "20270224T080000Z")
+        .with(Element::new(airsync::APPLICATION_DATA).with_text(calendar::SUBJECT, "Moved"));
+    let parsed = ClientCommand::parse(&change).unwrap();
+    let ClientCommand::Change { instance_id, .. } = &parsed else {
+        panic!("expected Change");
+    };
+    assert_eq!(instance_id.as_deref(), Some("20270224T080000Z"));
+    assert_eq!(parsed.to_element(), change);
+    // Without it, the whole item.
+    let plain = Element::new(airsync::DELETE).with_text(airsync::SERVER_ID, "7:1");
+    assert!(matches!(
+        ClientCommand::parse(&plain).unwrap(),
+        ClientCommand::Delete {
+            instance_id: None,
+            ..
+        }
+    ));
 }

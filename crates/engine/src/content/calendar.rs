@@ -1021,7 +1021,6 @@ pub fn from_ical(ical: &ICalendar, zone: &tz::TimeZone) -> Result<Calendar, Cale
             }
         }
     }
-    let duration = end.duration_since(start);
     for o in &events {
         let op = Props(o);
         let Some(rid) = op.first("RECURRENCE-ID") else {
@@ -1040,10 +1039,10 @@ pub fn from_ical(ical: &ICalendar, zone: &tz::TimeZone) -> Result<Calendar, Cale
             None => original,
         };
         let o_end = read_end(&op, o_start, all_day, &event_zone)?;
-        f.start_time = (o_start != original).then(|| compact_datetime(o_start));
-        let default_end = original.checked_add(duration).ok();
-        f.end_time =
-            (Some(o_end) != default_end || f.start_time.is_some()).then(|| compact_datetime(o_end));
+        // MS-ASCAL 2.2.2.42: an Exception without StartTime has the series' StartTime,
+        // so a modified occurrence always names its own times (EndTime likewise, 2.2.2.20).
+        f.start_time = Some(compact_datetime(o_start));
+        f.end_time = Some(compact_datetime(o_end));
         exceptions.push(Exception {
             deleted: None,
             exception_start_time: Some(compact_datetime(original)),

@@ -647,12 +647,16 @@ fn read_date(card: &VCard, prop: Prop, raw: &'static str) -> Option<String> {
                 })
                 .flatten()
                 .and_then(|t| t.get(..10)?.parse().ok())
-        })?;
+        });
     let exact = card
         .entries
         .iter()
         .find(|e| Prop::X(raw).matches(e))
         .and_then(first_text);
+    let Some(date) = date else {
+        // Not a dateTime: the client's text, kept in `raw` as it sent it (set_field).
+        return exact;
+    };
     if let Some(exact) = exact {
         if eas_date(&exact) == Some(date) {
             return Some(exact);
@@ -984,6 +988,18 @@ mod tests {
         assert!(text.contains("BDAY:19700517"), "{text}");
         assert!(text.contains("UID:4b7c-uid"), "{text}");
         assert_eq!(through_store(&c), c, "{text}");
+    }
+
+    #[test]
+    fn a_birthday_that_is_no_date_comes_back_as_sent() {
+        let c = Contact {
+            first_name: Some("Ada".into()),
+            file_as: Some("Ada".into()),
+            birthday: Some("sometime in May".into()),
+            anniversary: Some("1990-06-01T00:00:00.000Z".into()),
+            ..Contact::default()
+        };
+        assert_eq!(through_store(&c), c);
     }
 
     #[test]

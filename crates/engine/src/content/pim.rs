@@ -149,19 +149,26 @@ impl PimItem {
     }
 
     /// The text stored for a client's new item, with `uid` as its UID (events, contacts,
-    /// tasks; the event's DTSTAMP is `now` when the client sent none, RFC 5545 3.8.7.2).
+    /// tasks; an event keeps the UID its client sent; the event's DTSTAMP is `now` when the client sent none, RFC 5545 3.8.7.2).
     pub fn new_content(&self, uid: &str, now: Timestamp) -> Result<String, PimError> {
         Ok(match self {
             PimItem::Event(c) => {
                 let mut c = (**c).clone();
-                c.uid = Some(uid.to_owned());
+                // MS-ASCAL UID: before 16.0 the client generates the UID of the event it
+                // creates (meetings are matched by it); the server makes one otherwise.
+                if c.uid.as_deref().is_none_or(str::is_empty) {
+                    c.uid = Some(uid.to_owned());
+                }
                 if c.fields.dt_stamp.is_none() {
                     c.fields.dt_stamp = Some(crate::content::recurrence::compact_datetime(now));
                 }
                 calendar::to_ics(&c)?
             }
             PimItem::Contact(c) => contact::write_vcard(&contact::to_vcard(c, uid)),
-            PimItem::Task(t) => task::write_ical(&task::to_vtodo(t, uid)),
+            PimItem::Task(t) => {
+                task::check_dates(t)?;
+                task::write_ical(&task::to_vtodo(t, uid))
+            }
             PimItem::Note(n) => {
                 let mut n = n.clone();
                 n.last_modified_date = Some(eas_time(now));
@@ -185,7 +192,10 @@ impl PimItem {
                 calendar::apply_change(&ical, c, mode, &tz::TimeZone::UTC)?.to_string()
             }
             PimItem::Contact(c) => contact::apply_to_text(text, c, mode)?,
-            PimItem::Task(t) => task::apply_to_text(text, t, mode)?,
+            PimItem::Task(t) => {
+                task::check_dates(t)?;
+                task::apply_to_text(text, t, mode)?
+            }
             PimItem::Note(n) => {
                 let mut stored = note::from_text(text);
                 match mode {

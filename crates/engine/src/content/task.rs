@@ -40,6 +40,29 @@ pub enum TaskError {
     NotICalendar,
     #[error("the iCalendar object has no VTODO")]
     NoTodo,
+    #[error("{0} is not a dateTime")]
+    InvalidDate(&'static str),
+}
+
+/// A client's task dates are MS-ASDTYPE 2.3 dateTimes (MS-ASTASK StartDate, DueDate and
+/// the others): one that is not can't be placed and would be lost, so the task is refused
+/// (Sync Status 6) instead. Empty is a 16.x Change's "remove".
+pub fn check_dates(task: &Task) -> Result<(), TaskError> {
+    let dates = [
+        ("StartDate", &task.start_date),
+        ("UtcStartDate", &task.utc_start_date),
+        ("DueDate", &task.due_date),
+        ("UtcDueDate", &task.utc_due_date),
+        ("DateCompleted", &task.date_completed),
+        ("ReminderTime", &task.reminder_time),
+    ];
+    match dates.into_iter().find(|(_, v)| {
+        v.as_deref()
+            .is_some_and(|v| !v.trim().is_empty() && parse_instant(v).is_none())
+    }) {
+        Some((name, _)) => Err(TaskError::InvalidDate(name)),
+        None => Ok(()),
+    }
 }
 
 const UTC_START: &str = "X-EAS-UTC-START-DATE";
@@ -700,6 +723,17 @@ mod tests {
             Some(DaysOfWeek::MONDAY.union(DaysOfWeek::THURSDAY))
         );
         assert_eq!(p.first_day_of_week, Some(1));
+    }
+
+    #[test]
+    fn a_date_that_is_no_date_is_refused() {
+        assert_eq!(check_dates(&full()), Ok(()));
+        let mut t = full();
+        t.due_date = Some("soon".into());
+        assert_eq!(check_dates(&t), Err(TaskError::InvalidDate("DueDate")));
+        // Empty is a 16.x Change's "remove".
+        t.due_date = Some(String::new());
+        assert_eq!(check_dates(&t), Ok(()));
     }
 
     #[test]

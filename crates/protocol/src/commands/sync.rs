@@ -12,6 +12,9 @@ use easd_wbxml::tags::{airsync, airsyncbase, email2, rights_management};
 use easd_wbxml::{Element, EncodeError, Tag, Writer};
 use std::io::Write;
 
+/// Longest InstanceId read: a Compact DateTime (MS-ASDTYPE 2.7.2) with room to spare.
+const MAX_INSTANCE_ID: usize = 64;
+
 code_enum! {
     /// Status of Sync, of a collection and of a client command's response (MS-ASCMD
     /// 2.2.3.177.17), and the common codes (MS-ASCMD 2.2.2).
@@ -369,17 +372,17 @@ pub enum ClientCommand {
         /// email2:Send (MS-ASEMAIL 2.2.2.69, 16.0+): send the draft rather than save it.
         send: bool,
     },
-    /// Change (2.2.3.24): new values for an item's properties; with an InstanceId
-    /// (16.0+, MS-ASAIRS 2.2.2.25) for that occurrence of a recurring event only.
+    /// Change (2.2.3.24): new values for an item's properties.
     Change {
         server_id: String,
+        /// airsyncbase:InstanceId (MS-ASAIRS 2.2.2.25, 16.0+): the change is of this one
+        /// occurrence of a recurring event, not of the series.
         instance_id: Option<String>,
         application_data: Element,
         /// email2:Send (16.0+).
         send: bool,
     },
-    /// Delete (2.2.3.42.2); with an InstanceId (16.0+, MS-ASAIRS 2.2.2.25) only that
-    /// occurrence of a recurring event.
+    /// Delete (2.2.3.42.2); with airsyncbase:InstanceId (16.0+) of one occurrence only.
     Delete {
         server_id: String,
         instance_id: Option<String>,
@@ -400,13 +403,13 @@ impl ClientCommand {
             }),
             t if t == airsync::CHANGE => Ok(ClientCommand::Change {
                 server_id: e.required_text(airsync::SERVER_ID)?,
-                instance_id: e.optional_text_max(airsyncbase::INSTANCE_ID, 64)?,
+                instance_id: e.optional_text_max(airsyncbase::INSTANCE_ID, MAX_INSTANCE_ID)?,
                 application_data: e.required(airsync::APPLICATION_DATA)?.clone(),
                 send,
             }),
             t if t == airsync::DELETE => Ok(ClientCommand::Delete {
                 server_id: e.required_text(airsync::SERVER_ID)?,
-                instance_id: e.optional_text_max(airsyncbase::INSTANCE_ID, 64)?,
+                instance_id: e.optional_text_max(airsyncbase::INSTANCE_ID, MAX_INSTANCE_ID)?,
             }),
             t if t == airsync::FETCH => Ok(ClientCommand::Fetch {
                 server_id: e.required_text(airsync::SERVER_ID)?,
@@ -451,10 +454,10 @@ impl ClientCommand {
                 application_data,
                 send,
             } => {
-                let mut e =
-                    Element::new(airsync::CHANGE).with_text(airsync::SERVER_ID, server_id.clone());
-                e.push_opt(airsyncbase::INSTANCE_ID, instance_id.as_deref());
-                e.push(application_data.clone());
+                let mut e = Element::new(airsync::CHANGE);
+                e.push_text(airsync::SERVER_ID, server_id.clone())
+                    .push_opt(airsyncbase::INSTANCE_ID, instance_id.as_deref())
+                    .push(application_data.clone());
                 if *send {
                     e.push(Element::new(email2::SEND));
                 }
@@ -464,9 +467,9 @@ impl ClientCommand {
                 server_id,
                 instance_id,
             } => {
-                let mut e =
-                    Element::new(airsync::DELETE).with_text(airsync::SERVER_ID, server_id.clone());
-                e.push_opt(airsyncbase::INSTANCE_ID, instance_id.as_deref());
+                let mut e = Element::new(airsync::DELETE);
+                e.push_text(airsync::SERVER_ID, server_id.clone())
+                    .push_opt(airsyncbase::INSTANCE_ID, instance_id.as_deref());
                 e
             }
             ClientCommand::Fetch { server_id } => {
