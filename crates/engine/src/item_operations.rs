@@ -8,7 +8,7 @@
 //! mailbox, 14 for an item that can't be converted. Another user's ServerId is not found
 //! (the store is scoped by account, invariant 7).
 
-use crate::content::email::{self, parse_file_reference, BodyOptions};
+use crate::content::email::{parse_file_reference, BodyOptions};
 use crate::sync::folder_class;
 use crate::{Engine, EngineError};
 use easd_protocol::commands::item_operations::{
@@ -45,14 +45,21 @@ impl Engine {
         version: ProtocolVersion,
     ) -> Result<Vec<OperationResponse>, EngineError> {
         let account = partnership.account;
+        let pid = partnership.id;
+        let default_zone = self.settings.time_zone.clone();
         let (responses, touched) = self
             .blocking(move |store| {
                 let mut touched = Touched::default();
+                let reader = Reader {
+                    account,
+                    version,
+                    zone: crate::sync::device_zone(store, pid, default_zone)?,
+                };
                 let mut out = Vec::with_capacity(operations.len());
                 for op in operations {
                     out.push(match op {
                         ItemOperation::Fetch(f) => {
-                            OperationResponse::Fetch(fetch(store, account, &f, version)?)
+                            OperationResponse::Fetch(fetch(store, &reader, &f)?)
                         }
                         ItemOperation::EmptyFolderContents(e) => {
                             OperationResponse::EmptyFolderContents(empty_folder(
@@ -84,12 +91,16 @@ impl Engine {
     }
 }
 
-fn fetch(
-    store: &dyn Store,
+/// Who reads fetched items, and how they are rendered for them.
+struct Reader {
     account: AccountId,
-    f: &Fetch,
     version: ProtocolVersion,
-) -> Result<FetchResponse, EngineError> {
+    /// Where all-day and floating events are placed (`sync::device_zone`).
+    zone: jiff::tz::TimeZone,
+}
+
+fn fetch(store: &dyn Store, reader: &Reader, f: &Fetch) -> Result<FetchResponse, EngineError> {
+    let account = reader.account;
     let answer = |status| FetchResponse {
         status,
         target: Some(f.target.clone()),
@@ -106,20 +117,17 @@ fn fetch(
             server_id,
         } => fetch_item(
             store,
-            account,
+            reader,
             collection_id.as_deref(),
             server_id,
             &f.options,
-            version,
             &f.target,
         ),
         FetchTarget::FileReference(reference) => {
             fetch_attachment(store, account, reference, f.options.range, &f.target)
         }
         // search:LongId names a Search result: the item's ServerId (engine::search).
-        FetchTarget::LongId(id) => {
-            fetch_item(store, account, None, id, &f.options, version, &f.target)
-        }
+        FetchTarget::LongId(id) => fetch_item(store, reader, None, id, &f.options, &f.target),
         // documentlibrary:LinkId in the mailbox store: the request makes no sense.
         FetchTarget::LinkId(_) => Ok(answer(ItemOperationsStatus::ProtocolError)),
     }
@@ -148,13 +156,13 @@ fn find_item(
 /// unless its BodyPreference truncates it.
 fn fetch_item(
     store: &dyn Store,
-    account: AccountId,
+    reader: &Reader,
     collection_id: Option<&str>,
     server_id: &str,
     options: &FetchOptions,
-    version: ProtocolVersion,
     target: &FetchTarget,
 ) -> Result<FetchResponse, EngineError> {
+    let account = reader.account;
     let answer = |status| FetchResponse {
         status,
         target: Some(target.clone()),
@@ -168,22 +176,9 @@ fn fetch_item(
         return Ok(answer(NOT_FOUND));
     };
     let prefs = fetch_preferences(options, &item);
-    let mut data = if item.class == ItemClass::Email {
-        email::render(&full, &prefs, version).to_application_data(version)
-    } else {
-        // The device's zone is a Sync collection's; a Fetch places all-day events in UTC.
-        match crate::content::pim::render(
-            item.class,
-            &full.content,
-            &prefs,
-            &jiff::tz::TimeZone::UTC,
-        ) {
-            Ok(pim) => pim.to_application_data(version),
-            Err(e) => {
-                tracing::warn!(server_id, error = %e, "stored item does not convert");
-                return Ok(answer(ItemOperationsStatus::ConversionFailure));
-            }
-        }
+    let Some(mut data) = crate::sync::render_item(&full, &prefs, reader.version, &reader.zone)
+    else {
+        return Ok(answer(ItemOperationsStatus::ConversionFailure));
     };
     if let Some(schema) = &options.schema {
         apply_schema(&mut data, schema);

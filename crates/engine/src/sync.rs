@@ -363,12 +363,7 @@ impl Engine {
                     } else {
                         None
                     },
-                    zone: store
-                        .sync_state(pid, DEVICE_ZONE, 1)?
-                        .and_then(|name| {
-                            jiff::tz::TimeZone::get(&String::from_utf8_lossy(&name)).ok()
-                        })
-                        .unwrap_or(default_zone),
+                    zone: device_zone(store, pid, default_zone)?,
                 };
                 let r = plan_blocking(store, account, pid, &request, &ctx, &view, &mut writes)?;
                 let moved = (request.commands.len(), r.command_count());
@@ -624,7 +619,7 @@ fn plan_blocking(
 
 /// A stored item as ApplicationData; None (with a warning) for a stored item that no
 /// longer converts, which is then left out rather than failing the whole answer.
-fn render_item(
+pub(crate) fn render_item(
     item: &easd_store::FullItem,
     body: &BodyOptions,
     version: ProtocolVersion,
@@ -655,6 +650,19 @@ struct DeviceView {
 /// The sync-state collection that keeps the IANA zone of a device's own events; it
 /// outlives a collection's reset.
 pub const DEVICE_ZONE: &str = "device:zone";
+
+/// The zone a device's all-day and floating events are placed in: its own, learned from
+/// its events, else `default` (the server's `time_zone`).
+pub(crate) fn device_zone(
+    store: &dyn Store,
+    pid: PartnershipId,
+    default: jiff::tz::TimeZone,
+) -> Result<jiff::tz::TimeZone, EngineError> {
+    Ok(store
+        .sync_state(pid, DEVICE_ZONE, 1)?
+        .and_then(|name| jiff::tz::TimeZone::get(&String::from_utf8_lossy(&name)).ok())
+        .unwrap_or(default))
+}
 
 /// What a device's Sync wrote, for the work that follows it outside the store call.
 #[derive(Debug, Default)]

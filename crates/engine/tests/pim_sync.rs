@@ -622,6 +622,39 @@ async fn an_all_day_event_stays_on_its_day_in_each_devices_zone() {
         .unwrap();
     assert_eq!(xmas.fields.start_time.as_deref(), Some("20261223T230000Z"));
     assert_eq!(xmas.fields.end_time.as_deref(), Some("20261224T230000Z"));
+
+    // ItemOperations Fetch places it in the same zone as Sync does.
+    use easd_protocol::commands::item_operations::{
+        Fetch, FetchOptions, FetchTarget, ItemOperation, OperationResponse, STORE_MAILBOX,
+    };
+    let xmas_id = all
+        .iter()
+        .find(|(_, d)| {
+            Calendar::parse(d).unwrap().fields.subject.as_deref() == Some("Christmas Eve")
+        })
+        .map(|(sid, _)| sid.clone())
+        .unwrap();
+    let fetch = Fetch {
+        store: STORE_MAILBOX.into(),
+        target: FetchTarget::Item {
+            collection_id: Some(berlin.folder.server_id.clone()),
+            server_id: xmas_id,
+        },
+        options: FetchOptions::default(),
+    };
+    let answer = w
+        .engine
+        .item_operations(&berlin.p, vec![ItemOperation::Fetch(fetch)], v)
+        .await
+        .unwrap();
+    let OperationResponse::Fetch(f) = &answer[0] else {
+        panic!("{answer:?}");
+    };
+    let fetched = Calendar::parse(f.properties.as_ref().unwrap().item.as_ref().unwrap()).unwrap();
+    assert_eq!(
+        fetched.fields.start_time.as_deref(),
+        Some("20261223T230000Z")
+    );
 }
 
 #[tokio::test]
