@@ -96,16 +96,19 @@ pub struct Engine {
     pub stats: Arc<stats::SyncStats>,
     /// ClientIds of recent SendMail/SmartReply/SmartForward (MS-ASCMD 2.2.3.28.1).
     pub(crate) recent_submissions: submission::RecentSubmissions,
+    /// The engine itself, for work that outlives the request that started it.
+    me: std::sync::Weak<Engine>,
 }
 
 impl Engine {
     pub fn new(store: Arc<dyn Store>, settings: EngineSettings) -> Arc<Engine> {
-        Arc::new(Engine {
+        Arc::new_cyclic(|me| Engine {
             store,
             hub: Arc::new(PushHub::new()),
             settings,
             stats: Default::default(),
             recent_submissions: Default::default(),
+            me: me.clone(),
         })
     }
 

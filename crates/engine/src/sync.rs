@@ -30,6 +30,10 @@ use easd_store::{
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
+/// How long a Sync waits for the meeting messages of a device's event writes before it
+/// answers anyway (they are still sent).
+const MEETING_MAIL_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Default and largest WindowSize (MS-ASCMD 2.2.3.199.2: at most 512).
 pub const DEFAULT_WINDOW: usize = 100;
 pub const MAX_WINDOW: usize = 512;
@@ -381,14 +385,20 @@ impl Engine {
             self.hub.changed(account.0, &[folder]);
         }
         // The device's own meetings send their invitations and cancellations; the write
-        // is acknowledged whether or not the mail goes out.
-        for event in writes.events {
-            if let Err(e) = self
-                .device_event_written(account, event.before, event.after)
-                .await
-            {
-                tracing::warn!(partnership = pid.0, error = %e, "meeting messages not sent");
-            }
+        // is acknowledged whether or not the mail goes out. Local deliveries are done in a
+        // moment; a slow smarthost finishes after the answer rather than holding it.
+        if let (false, Some(engine)) = (writes.events.is_empty(), self.me.upgrade()) {
+            let sending = tokio::spawn(async move {
+                for event in writes.events {
+                    if let Err(e) = engine
+                        .device_event_written(account, event.before, event.after)
+                        .await
+                    {
+                        tracing::warn!(partnership = pid.0, error = %e, "meeting messages not sent");
+                    }
+                }
+            });
+            let _ = tokio::time::timeout(MEETING_MAIL_WAIT, sending).await;
         }
         Ok(result)
     }

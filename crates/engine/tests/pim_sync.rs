@@ -697,3 +697,49 @@ async fn a_16_change_with_an_instance_id_modifies_one_occurrence_only() {
     assert_eq!(ex.fields.subject.as_deref(), Some("Standup (moved)"));
     assert_eq!(ex.fields.start_time.as_deref(), Some("20261021T080000Z"));
 }
+
+#[tokio::test]
+async fn a_stalled_smarthost_does_not_hold_the_sync_of_a_meeting() {
+    // A smarthost that accepts connections and never says a word: an SMTP client waits for
+    // its greeting until its own timeout (a minute).
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let settings = EngineSettings {
+        relay: Some(easd_engine::submission::Relay {
+            address,
+            user: None,
+            password: None,
+            hello_name: "test".into(),
+        }),
+        ..EngineSettings::default()
+    };
+    let engine = Engine::open(dir.path(), settings).unwrap();
+    let account = engine
+        .store()
+        .create_account("pim@example.com", &password::hash_password("pw"))
+        .unwrap();
+    let w = World {
+        _dir: dir,
+        engine,
+        account,
+    };
+    let v = ProtocolVersion::V16_1;
+    let mut a = Device::new(&w, "A", folder_type::CALENDAR, v).await;
+    let mut meeting = berlin_weekly("20261014T070000Z", "20261014T073000Z");
+    meeting.organizer_email = Some("pim@example.com".into());
+    meeting.fields.attendees = Some(vec![easd_protocol::items::calendar::Attendee::new(
+        "someone@elsewhere.example",
+        "Someone",
+    )]);
+    // The Sync answers although the invitation can't leave yet: well before the SMTP
+    // client's timeout.
+    let added = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        a.add(meeting.to_application_data(v)),
+    )
+    .await
+    .expect("the Sync answered while the smarthost stalls");
+    assert!(w.stored(&added).contains("ATTENDEE"));
+    drop(listener);
+}
