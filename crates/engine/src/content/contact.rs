@@ -55,7 +55,10 @@ pub fn write_vcard(card: &VCard) -> String {
     let mut out = String::new();
     // Writing into a String can't fail.
     let _ = card.write_to(&mut out, VCardVersion::V4_0);
-    out
+    // calcard escapes the comma of a data: URI (PHOTO) as in text; a URI value is not
+    // escaped (RFC 6350 3.4), and other readers take "base64\," as part of the type. In
+    // escaped text a ';' is always "\;", so an unescaped ";base64\," is only a data URI.
+    out.replace(";base64\\,", ";base64,")
 }
 
 /// A new vCard for a contact a client added, with `uid`.
@@ -985,6 +988,8 @@ mod tests {
         }
         let text = write_vcard(&to_vcard(&c, "4b7c-uid"));
         assert!(text.contains("VERSION:4.0"), "{text}");
+        // A data: URI as RFC 2397 writes it, for every vCard reader.
+        assert!(text.contains("PHOTO:data:image/jpeg;base64,/9j/"), "{text}");
         assert!(text.contains("BDAY:19700517"), "{text}");
         assert!(text.contains("UID:4b7c-uid"), "{text}");
         assert_eq!(through_store(&c), c, "{text}");
