@@ -110,6 +110,29 @@ async fn alice_syncs(
     (resp.sync_key, resp.responses)
 }
 
+/// Alice's phone adds `meeting()` to her calendar (the invitation goes to bob).
+async fn alice_adds_the_meeting(w: &World) -> Partnership {
+    let device = w
+        .engine
+        .store()
+        .create_partnership(w.alice.id, "alice-phone", "Test", "test")
+        .unwrap();
+    let (key, _) = alice_syncs(w, &device, "0", vec![]).await;
+    alice_syncs(
+        w,
+        &device,
+        &key,
+        vec![ClientCommand::Add {
+            client_id: "m1".into(),
+            class: None,
+            application_data: meeting().to_application_data(V),
+            send: false,
+        }],
+    )
+    .await;
+    device
+}
+
 fn meeting() -> Calendar {
     let mut bob = Attendee::new("bob@example.com", "Bob");
     bob.attendee_type = Some(AttendeeType::Required);
@@ -263,24 +286,7 @@ async fn invite_accept_and_cancel_between_two_local_users() {
 #[tokio::test]
 async fn declining_removes_the_event_and_14_1_sends_no_reply() {
     let w = world();
-    let device = w
-        .engine
-        .store()
-        .create_partnership(w.alice.id, "alice-phone", "Test", "test")
-        .unwrap();
-    let (key, _) = alice_syncs(&w, &device, "0", vec![]).await;
-    alice_syncs(
-        &w,
-        &device,
-        &key,
-        vec![ClientCommand::Add {
-            client_id: "m1".into(),
-            class: None,
-            application_data: meeting().to_application_data(V),
-            send: false,
-        }],
-    )
-    .await;
+    alice_adds_the_meeting(&w).await;
     let inbox = w.items(&w.bob, folder_type::INBOX);
     let decline = MeetingResponseRequestItem {
         user_response: UserResponse::Declined,
@@ -336,24 +342,7 @@ async fn declining_removes_the_event_and_14_1_sends_no_reply() {
 async fn a_reply_counts_only_from_the_attendee_it_names() {
     use easd_engine::content::itip;
     let w = world();
-    let device = w
-        .engine
-        .store()
-        .create_partnership(w.alice.id, "alice-phone", "Test", "test")
-        .unwrap();
-    let (key, _) = alice_syncs(&w, &device, "0", vec![]).await;
-    alice_syncs(
-        &w,
-        &device,
-        &key,
-        vec![ClientCommand::Add {
-            client_id: "m1".into(),
-            class: None,
-            application_data: meeting().to_application_data(V),
-            send: false,
-        }],
-    )
-    .await;
+    alice_adds_the_meeting(&w).await;
     let (_, content) = w.items(&w.alice, folder_type::CALENDAR).remove(0);
     let stored =
         calcard::icalendar::ICalendar::parse(std::str::from_utf8(&content).unwrap()).unwrap();

@@ -27,8 +27,12 @@ struct World {
 }
 
 fn world() -> World {
+    world_with(EngineSettings::default())
+}
+
+fn world_with(settings: EngineSettings) -> World {
     let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::open(dir.path(), EngineSettings::default()).unwrap();
+    let engine = Engine::open(dir.path(), settings).unwrap();
     let account = engine
         .store()
         .create_account("pim@example.com", &password::hash_password("pw"))
@@ -560,21 +564,10 @@ async fn a_16_delete_with_an_instance_id_removes_one_occurrence_and_keeps_the_se
 
 #[tokio::test]
 async fn an_all_day_event_stays_on_its_day_in_each_devices_zone() {
-    let dir = tempfile::tempdir().unwrap();
-    let settings = EngineSettings {
+    let w = world_with(EngineSettings {
         time_zone: jiff::tz::TimeZone::get("America/New_York").unwrap(),
         ..EngineSettings::default()
-    };
-    let engine = Engine::open(dir.path(), settings).unwrap();
-    let account = engine
-        .store()
-        .create_account("pim@example.com", &password::hash_password("pw"))
-        .unwrap();
-    let w = World {
-        _dir: dir,
-        engine,
-        account,
-    };
+    });
     // An imported all-day event: DATE values, no zone.
     let ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:xmas@example.com\r\nDTSTAMP:20261101T000000Z\r\nDTSTART;VALUE=DATE:20261224\r\nDTEND;VALUE=DATE:20261225\r\nSUMMARY:Christmas Eve\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
     let cal = w.folder(folder_type::CALENDAR);
@@ -704,8 +697,7 @@ async fn a_stalled_smarthost_does_not_hold_the_sync_of_a_meeting() {
     // its greeting until its own timeout (a minute).
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = listener.local_addr().unwrap().to_string();
-    let dir = tempfile::tempdir().unwrap();
-    let settings = EngineSettings {
+    let w = world_with(EngineSettings {
         relay: Some(easd_engine::submission::Relay {
             address,
             user: None,
@@ -713,17 +705,7 @@ async fn a_stalled_smarthost_does_not_hold_the_sync_of_a_meeting() {
             hello_name: "test".into(),
         }),
         ..EngineSettings::default()
-    };
-    let engine = Engine::open(dir.path(), settings).unwrap();
-    let account = engine
-        .store()
-        .create_account("pim@example.com", &password::hash_password("pw"))
-        .unwrap();
-    let w = World {
-        _dir: dir,
-        engine,
-        account,
-    };
+    });
     let v = ProtocolVersion::V16_1;
     let mut a = Device::new(&w, "A", folder_type::CALENDAR, v).await;
     let mut meeting = berlin_weekly("20261014T070000Z", "20261014T073000Z");
