@@ -600,8 +600,10 @@ impl Engine {
             if to.is_empty() {
                 continue;
             }
-            // An update goes out with a higher SEQUENCE than the last (RFC 5546 2.1.4).
-            let revision = i64::from(before.is_some());
+            // The stored event after a change already carries its next SEQUENCE
+            // (`itip::with_next_sequence`); a message made from the event before it (a
+            // delete, a removed attendee's cancel) goes one past it (RFC 5546 2.1.4).
+            let revision = i64::from(before.as_ref().is_some_and(|b| *b == ical));
             let message = itip::organizer_message(
                 &ical,
                 &user.email,

@@ -139,6 +139,12 @@ fn rewrite(
 ) -> Result<Result<Item, SyncStatus>, EngineError> {
     let stored = store.item_content(account, item.id)?;
     let converted = rewrite(&stored).and_then(|content| {
+        let content = match (item.class, std::str::from_utf8(&stored)) {
+            (ItemClass::Calendar, Ok(before)) => {
+                crate::content::itip::with_next_sequence(before, content)
+            }
+            _ => content,
+        };
         let fields = stored_fields(item.class, content.as_bytes())?;
         Ok((content.into_bytes(), fields))
     });

@@ -465,3 +465,92 @@ async fn answering_one_occurrence_of_a_series() {
     assert_eq!(status_in("20300117T090000Z"), Some(AttendeeStatus::Accept));
     assert_eq!(status_in("20300124T090000Z"), Some(AttendeeStatus::Decline));
 }
+
+#[tokio::test]
+async fn each_rescheduling_raises_the_sequence_the_invitee_gets() {
+    let w = world();
+    let device = w
+        .engine
+        .store()
+        .create_partnership(w.alice.id, "alice-phone", "Test", "test")
+        .unwrap();
+    let (key, _) = alice_syncs(&w, &device, "0", vec![]).await;
+    let (mut key, responses) = alice_syncs(
+        &w,
+        &device,
+        &key,
+        vec![ClientCommand::Add {
+            client_id: "m1".into(),
+            class: None,
+            application_data: meeting().to_application_data(V),
+            send: false,
+        }],
+    )
+    .await;
+    let Some(ClientCommandResponse::Add {
+        server_id: Some(id),
+        ..
+    }) = responses.first()
+    else {
+        panic!("{responses:?}");
+    };
+    let sequence = |a: &Account| {
+        let (_, content) = w.items(a, folder_type::CALENDAR).remove(0);
+        let text = String::from_utf8(content).unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix("SEQUENCE:"))
+            .map(|n| n.trim().parse::<i64>().unwrap())
+            .unwrap_or(0)
+    };
+    assert_eq!((sequence(&w.alice), sequence(&w.bob)), (0, 0));
+    for (n, hour) in [(1, "11"), (2, "12")] {
+        let moved = Calendar {
+            fields: EventFields {
+                start_time: Some(format!("20300110T{hour}0000Z")),
+                end_time: Some(format!("20300110T{hour}3000Z")),
+                ..EventFields::default()
+            },
+            ..Calendar::default()
+        };
+        key = alice_syncs(
+            &w,
+            &device,
+            &key,
+            vec![ClientCommand::Change {
+                server_id: id.clone(),
+                instance_id: None,
+                application_data: moved.to_application_data(V),
+                send: false,
+            }],
+        )
+        .await
+        .0;
+        assert_eq!((sequence(&w.alice), sequence(&w.bob)), (n, n), "move {n}");
+        let bob_event = w.event(&w.bob).unwrap();
+        assert_eq!(
+            bob_event.fields.start_time.as_deref(),
+            Some(format!("20300110T{hour}0000Z").as_str())
+        );
+    }
+    // A reminder is the organizer's own: no new revision.
+    let reminder = Calendar {
+        fields: EventFields {
+            reminder: Some(5),
+            ..EventFields::default()
+        },
+        ..Calendar::default()
+    };
+    alice_syncs(
+        &w,
+        &device,
+        &key,
+        vec![ClientCommand::Change {
+            server_id: id.clone(),
+            instance_id: None,
+            application_data: reminder.to_application_data(V),
+            send: false,
+        }],
+    )
+    .await;
+    assert_eq!(sequence(&w.alice), 2);
+}

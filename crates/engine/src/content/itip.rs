@@ -582,14 +582,7 @@ pub fn organizer_message(
             e.entries.push(o);
         }
         set(e, entry(ICalendarProperty::Dtstamp, utc_value(now)));
-        let sequence = Props(e)
-            .first("SEQUENCE")
-            .and_then(|s| s.values.first())
-            .and_then(|v| match v {
-                ICalendarValue::Integer(i) => Some(*i),
-                _ => None,
-            })
-            .unwrap_or(0);
+        let sequence = sequence_of(e);
         set(
             e,
             entry(
@@ -639,6 +632,39 @@ pub fn organizer_message(
 /// Whether an organizer's change is one attendees must hear of (RFC 5546 2.1.4: a change
 /// of time, place, recurrence, subject or of who is invited), as opposed to the organizer's
 /// own view (a reminder, a category, the answers recorded by replies).
+/// An event's SEQUENCE (RFC 5545 3.8.7.4; 0 when absent).
+fn sequence_of(e: &ICalendarComponent) -> i64 {
+    Props(e)
+        .first("SEQUENCE")
+        .and_then(|s| s.values.first())
+        .and_then(|v| match v {
+            ICalendarValue::Integer(i) => Some(*i),
+            _ => None,
+        })
+        .unwrap_or(0)
+}
+
+/// The stored text of an event after a change: when the change is one its attendees must
+/// hear of ([`differs_for_attendees`]), SEQUENCE is one past the stored event's, which
+/// RFC 5545 3.8.7.4 asks of "each time the Organizer makes a significant revision", so
+/// that invitees take the next REQUEST as newer than the last.
+pub fn with_next_sequence(before: &str, after: String) -> String {
+    let (Ok(old), Ok(mut new)) = (ICalendar::parse(before), ICalendar::parse(&after)) else {
+        return after;
+    };
+    if !differs_for_attendees(&old, &new) {
+        return after;
+    }
+    let next = events(&old).map(sequence_of).max().unwrap_or(0) + 1;
+    for e in events_mut(&mut new) {
+        set(
+            e,
+            entry(ICalendarProperty::Sequence, ICalendarValue::Integer(next)),
+        );
+    }
+    new.to_string()
+}
+
 pub fn differs_for_attendees(before: &ICalendar, after: &ICalendar) -> bool {
     const RELEVANT: &[&str] = &[
         "DTSTART",
