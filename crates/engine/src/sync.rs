@@ -367,9 +367,9 @@ impl Engine {
                     } else {
                         None
                     },
-                    zone: device_zone(store, pid, default_zone)?,
+                    zone: default_zone,
                 };
-                let r = plan_blocking(store, account, pid, &request, &ctx, &view, &mut writes)?;
+                let r = plan_blocking(store, account, pid, &request, &ctx, view, &mut writes)?;
                 let moved = (request.commands.len(), r.command_count());
                 if moved != (0, 0) {
                     if let Some(class) = r.class {
@@ -453,7 +453,7 @@ fn plan_blocking(
     pid: PartnershipId,
     request: &SyncCollectionRequest,
     ctx: &SyncContext,
-    view: &DeviceView,
+    mut view: DeviceView,
     writes: &mut DeviceWrites,
 ) -> Result<CollectionPlan, EngineError> {
     let collection = request.collection_id.as_str();
@@ -470,6 +470,10 @@ fn plan_blocking(
         ));
     };
     let class = folder_class(folder.folder_type);
+    // Only events have a zone to be placed in: a mail Sync reads nothing more.
+    if folder_item_class(folder.folder_type) == ItemClass::Calendar {
+        view.zone = device_zone(store, pid, view.zone)?;
+    }
     let answer = |sync_key: String, status| CollectionPlan {
         class: Some(class),
         ..CollectionPlan::without_items(response(request, sync_key, status), account, ctx.version)
@@ -553,7 +557,7 @@ fn plan_blocking(
         replayed_adds: &replayed_adds,
         ctx,
         supported: supported.as_ref(),
-        view,
+        view: &view,
     };
     for command in &request.commands {
         if let Some(r) = apply.command(&mut state, command, writes)? {
@@ -652,8 +656,8 @@ struct DeviceView {
     /// A quarantined device sees only this item (the notice that it awaits approval).
     only: Option<String>,
     /// The zone all-day and floating events are placed in (MS-ASCAL 2.2.2.1 AllDayEvent:
-    /// midnight to midnight in the device's zone): the device's own (`DEVICE_ZONE`),
-    /// else the server's `time_zone`.
+    /// midnight to midnight in the device's zone): the device's own (`DEVICE_ZONE`, read
+    /// for a calendar collection), else the server's `time_zone`.
     zone: jiff::tz::TimeZone,
 }
 
