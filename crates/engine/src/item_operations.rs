@@ -52,8 +52,9 @@ impl Engine {
                 let mut touched = Touched::default();
                 let reader = Reader {
                     account,
+                    pid,
                     version,
-                    zone: crate::sync::device_zone(store, pid, default_zone)?,
+                    default_zone,
                 };
                 let mut out = Vec::with_capacity(operations.len());
                 for op in operations {
@@ -94,9 +95,10 @@ impl Engine {
 /// Who reads fetched items, and how they are rendered for them.
 struct Reader {
     account: AccountId,
+    pid: easd_store::PartnershipId,
     version: ProtocolVersion,
-    /// Where all-day and floating events are placed (`sync::device_zone`).
-    zone: jiff::tz::TimeZone,
+    /// The server's `time_zone`, for a device whose own is not known.
+    default_zone: jiff::tz::TimeZone,
 }
 
 fn fetch(store: &dyn Store, reader: &Reader, f: &Fetch) -> Result<FetchResponse, EngineError> {
@@ -176,8 +178,13 @@ fn fetch_item(
         return Ok(answer(NOT_FOUND));
     };
     let prefs = fetch_preferences(options, &item);
-    let Some(mut data) = crate::sync::render_item(&full, &prefs, reader.version, &reader.zone)
-    else {
+    // Where an event's all-day and floating times are placed (`sync::device_zone`).
+    let zone = if item.class == ItemClass::Calendar {
+        crate::sync::device_zone(store, reader.pid, reader.default_zone.clone())?
+    } else {
+        reader.default_zone.clone()
+    };
+    let Some(mut data) = crate::sync::render_item(&full, &prefs, reader.version, &zone) else {
         return Ok(answer(ItemOperationsStatus::ConversionFailure));
     };
     if let Some(schema) = &options.schema {
